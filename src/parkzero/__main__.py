@@ -1,0 +1,3 @@
+from parkzero.cli.main import run
+
+run()

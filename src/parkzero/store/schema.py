@@ -1,0 +1,114 @@
+"""Versioned schema. Each migration is a list of statements in the common SQL of DuckDB and PostgreSQL.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped. `upgrade()` applies what is
+missing, inside one transaction per migration, and records it in schema_version.
+
+Readings are keyed by (channel_id, ts_start). PostgreSQL enforces that key with a PRIMARY KEY; in DuckDB an
+index on ~10^8 rows would make bulk loads ~25x slower, so there the key is kept by the single-writer merge in
+`store.readings` (which is the only code that writes readings) and checked by `Store.check()`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from parkzero.store.db import DUCKDB, Database
+
+_ID = "BIGINT PRIMARY KEY DEFAULT nextval('pz_id')"
+
+MIGRATIONS: list[list[str]] = [
+    # 1: registry, users, audit, readings, rollups
+    [
+        "CREATE SEQUENCE IF NOT EXISTS pz_id START 1",
+        "CREATE SEQUENCE IF NOT EXISTS pz_batch START 1",
+        f"""CREATE TABLE parks (id {_ID}, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL, name_zh TEXT,
+            timezone TEXT NOT NULL, latitude DOUBLE PRECISION, longitude DOUBLE PRECISION)""",
+        f"""CREATE TABLE zones (id {_ID}, park_id BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+            name_zh TEXT, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE buildings (id {_ID}, park_id BIGINT NOT NULL, zone_id BIGINT, code TEXT NOT NULL,
+            name TEXT NOT NULL, name_zh TEXT, floor_area_m2 DOUBLE PRECISION, use TEXT, year_built INTEGER,
+            UNIQUE (park_id, code))""",
+        f"""CREATE TABLE enterprises (id {_ID}, park_id BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+            name_zh TEXT, credit_code TEXT, industry_code TEXT, is_startup BOOLEAN NOT NULL DEFAULT FALSE,
+            building_id BIGINT, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE assets (id {_ID}, park_id BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+            kind TEXT NOT NULL, building_id BIGINT, enterprise_id BIGINT, params TEXT NOT NULL DEFAULT '{{}}',
+            UNIQUE (park_id, code))""",
+        f"""CREATE TABLE meters (id {_ID}, park_id BIGINT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+            building_id BIGINT, enterprise_id BIGINT, serial TEXT, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE channels (id {_ID}, park_id BIGINT NOT NULL, meter_id BIGINT NOT NULL,
+            code TEXT NOT NULL, name TEXT NOT NULL, quantity_kind TEXT NOT NULL, unit TEXT NOT NULL,
+            interval_s INTEGER NOT NULL DEFAULT 900, behaviour TEXT NOT NULL DEFAULT 'interval',
+            purpose TEXT, building_id BIGINT, enterprise_id BIGINT, asset_id BIGINT, parent_id BIGINT,
+            counter_rollover DOUBLE PRECISION, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE products (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT NOT NULL,
+            code TEXT NOT NULL, name TEXT NOT NULL, declared_unit TEXT NOT NULL, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE users (id {_ID}, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+            role TEXT NOT NULL, park_id BIGINT, enterprise_id BIGINT, display_name TEXT,
+            active BOOLEAN NOT NULL DEFAULT TRUE, created_at TIMESTAMPTZ NOT NULL)""",
+        f"""CREATE TABLE api_keys (id {_ID}, name TEXT NOT NULL, prefix TEXT NOT NULL UNIQUE,
+            key_hash TEXT NOT NULL, park_id BIGINT NOT NULL, enterprise_id BIGINT, created_by TEXT,
+            created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ)""",
+        f"""CREATE TABLE column_mappings (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT,
+            name TEXT NOT NULL, spec TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, UNIQUE (park_id, name))""",
+        f"""CREATE TABLE audit_log (id {_ID}, logged_at TIMESTAMPTZ NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+            entity TEXT NOT NULL, entity_id TEXT, park_id BIGINT, enterprise_id BIGINT,
+            before TEXT, after TEXT)""",
+        """CREATE TABLE ingest_batches (id BIGINT PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL, actor TEXT NOT NULL,
+            source TEXT NOT NULL, filename TEXT, park_id BIGINT, enterprise_id BIGINT,
+            n_readings BIGINT NOT NULL, n_inserted BIGINT NOT NULL, n_unchanged BIGINT NOT NULL,
+            n_revised BIGINT NOT NULL)""",
+        """CREATE TABLE readings (channel_id BIGINT NOT NULL, ts_start TIMESTAMPTZ NOT NULL,
+            value DOUBLE PRECISION NOT NULL, quality SMALLINT NOT NULL, batch_id BIGINT NOT NULL,
+            revision INTEGER NOT NULL, delta DOUBLE PRECISION {readings_pk})""",
+        """CREATE TABLE reading_revisions (channel_id BIGINT NOT NULL, ts_start TIMESTAMPTZ NOT NULL,
+            revision INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, quality SMALLINT NOT NULL,
+            batch_id BIGINT NOT NULL, superseded_by BIGINT NOT NULL, superseded_at TIMESTAMPTZ NOT NULL)""",
+        """CREATE TABLE rollup_hourly (channel_id BIGINT NOT NULL, hour_start TIMESTAMPTZ NOT NULL,
+            value_sum DOUBLE PRECISION, value_min DOUBLE PRECISION, value_max DOUBLE PRECISION,
+            n_readings INTEGER NOT NULL, n_estimated INTEGER NOT NULL {hourly_pk})""",
+        """CREATE TABLE rollup_daily (channel_id BIGINT NOT NULL, day DATE NOT NULL,
+            value_sum DOUBLE PRECISION, value_min DOUBLE PRECISION, value_max DOUBLE PRECISION,
+            n_readings INTEGER NOT NULL, n_estimated INTEGER NOT NULL {daily_pk})""",
+        "CREATE INDEX IF NOT EXISTS reading_revisions_key ON reading_revisions (channel_id, ts_start)",
+        "CREATE INDEX IF NOT EXISTS audit_log_entity ON audit_log (entity, entity_id)",
+    ],
+]
+
+
+def _render(stmt: str, engine: str) -> str:
+    keys = {
+        "{readings_pk}": ", PRIMARY KEY (channel_id, ts_start)",
+        "{hourly_pk}": ", PRIMARY KEY (channel_id, hour_start)",
+        "{daily_pk}": ", PRIMARY KEY (channel_id, day)",
+    }
+    for marker, pk in keys.items():
+        stmt = stmt.replace(marker, "" if engine == DUCKDB else pk)
+    return stmt
+
+
+def current_version(db: Database) -> int:
+    if not db.table_exists("schema_version"):
+        return 0
+    row = db.fetchone("SELECT max(version) FROM schema_version")
+    return int(row[0] or 0) if row else 0
+
+
+def upgrade(db: Database) -> list[int]:
+    """Apply the missing migrations; return the versions applied."""
+    applied: list[int] = []
+    with db.write_lock:
+        if not db.table_exists("schema_version"):
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ)")
+        have = current_version(db)
+        for version, statements in enumerate(MIGRATIONS, start=1):
+            if version <= have:
+                continue
+            with db.transaction():
+                for stmt in statements:
+                    db.execute(_render(stmt, db.engine))
+                db.execute(
+                    "INSERT INTO schema_version VALUES (?, ?)", (version, datetime.now(UTC))
+                )
+            applied.append(version)
+    return applied
