@@ -1,0 +1,22 @@
+"""Route modules, one per resource; `include_all` mounts them under /api/v1 and the web pages at /."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+API_MODULES = ("auth", "registry", "readings", "users")
+
+
+def include_all(app: FastAPI) -> None:
+    for name in API_MODULES:
+        module = importlib.import_module(f"parkzero.api.routes.{name}")
+        app.include_router(module.router, prefix="/api/v1")
+    try:
+        web = importlib.import_module("parkzero.web.pages")
+    except ModuleNotFoundError as exc:
+        if exc.name != "parkzero.web.pages":
+            raise
+        return
+    web.mount(app)
