@@ -57,33 +57,96 @@ SMALL_PARK = {
             "latitude": 31.2,
             "longitude": 121.5,
             "zones": [{"code": "z1", "name": "Zone 1"}],
-            "buildings": [{"code": "b1", "name": "Plant hall", "zone": "z1", "floor_area_m2": 12000.0,
-                           "use": "industrial", "year_built": 2015}],
+            "buildings": [
+                {
+                    "code": "b1",
+                    "name": "Plant hall",
+                    "zone": "z1",
+                    "floor_area_m2": 12000.0,
+                    "use": "industrial",
+                    "year_built": 2015,
+                }
+            ],
             "enterprises": [
-                {"code": "steel", "name": "Steel Processing", "credit_code": "91310113MA1GKX5N3F",
-                 "industry_code": "C3130", "building": "b1"},
+                {
+                    "code": "steel",
+                    "name": "Steel Processing",
+                    "credit_code": "91310113MA1GKX5N3F",
+                    "industry_code": "C3130",
+                    "building": "b1",
+                },
                 {"code": "office", "name": "Office Tenant", "building": "b1"},
             ],
-            "assets": [{"code": "pv1", "name": "Roof PV", "kind": "pv_array", "building": "b1",
-                        "params": {"kwp": 500, "tilt_deg": 25, "azimuth_deg": 180}}],
-            "meters": [
-                {"code": "m-steel", "name": "Steel main", "enterprise": "steel", "building": "b1",
-                 "channels": [
-                     {"code": "steel.main", "name": "Steel import", "quantity_kind": "active_energy",
-                      "purpose": "load"},
-                     {"code": "steel.eaf", "name": "EAF", "quantity_kind": "active_energy", "purpose": "load",
-                      "parent": "steel.main"},
-                     {"code": "steel.gas", "name": "Reheating gas", "quantity_kind": "gas_volume",
-                      "purpose": "gas", "behaviour": "counter"},
-                 ]},
-                {"code": "m-office", "name": "Office main", "enterprise": "office", "building": "b1",
-                 "channels": [{"code": "office.main", "name": "Office import", "quantity_kind": "active_energy",
-                               "purpose": "load"}]},
-                {"code": "m-pv", "name": "PV meter", "building": "b1",
-                 "channels": [{"code": "pv1.gen", "name": "PV generation", "quantity_kind": "active_energy",
-                               "purpose": "pv_generation", "asset": "pv1"}]},
+            "assets": [
+                {
+                    "code": "pv1",
+                    "name": "Roof PV",
+                    "kind": "pv_array",
+                    "building": "b1",
+                    "params": {"kwp": 500, "tilt_deg": 25, "azimuth_deg": 180},
+                }
             ],
-            "products": [{"code": "coil", "name": "Cold-rolled coil", "enterprise": "steel", "declared_unit": "t"}],
+            "meters": [
+                {
+                    "code": "m-steel",
+                    "name": "Steel main",
+                    "enterprise": "steel",
+                    "building": "b1",
+                    "channels": [
+                        {
+                            "code": "steel.main",
+                            "name": "Steel import",
+                            "quantity_kind": "active_energy",
+                            "purpose": "load",
+                        },
+                        {
+                            "code": "steel.eaf",
+                            "name": "EAF",
+                            "quantity_kind": "active_energy",
+                            "purpose": "load",
+                            "parent": "steel.main",
+                        },
+                        {
+                            "code": "steel.gas",
+                            "name": "Reheating gas",
+                            "quantity_kind": "gas_volume",
+                            "purpose": "gas",
+                            "behaviour": "counter",
+                        },
+                    ],
+                },
+                {
+                    "code": "m-office",
+                    "name": "Office main",
+                    "enterprise": "office",
+                    "building": "b1",
+                    "channels": [
+                        {
+                            "code": "office.main",
+                            "name": "Office import",
+                            "quantity_kind": "active_energy",
+                            "purpose": "load",
+                        }
+                    ],
+                },
+                {
+                    "code": "m-pv",
+                    "name": "PV meter",
+                    "building": "b1",
+                    "channels": [
+                        {
+                            "code": "pv1.gen",
+                            "name": "PV generation",
+                            "quantity_kind": "active_energy",
+                            "purpose": "pv_generation",
+                            "asset": "pv1",
+                        }
+                    ],
+                },
+            ],
+            "products": [
+                {"code": "coil", "name": "Cold-rolled coil", "enterprise": "steel", "declared_unit": "t"}
+            ],
         }
     ],
 }

@@ -21,8 +21,13 @@ def cid(store, code: str) -> int:
 
 def batch(rows) -> pa.Table:
     ch, ts, val = zip(*rows, strict=True)
-    return pa.table({"channel_id": pa.array(ch, pa.int64()), "ts_start": pa.array(ts, pa.timestamp("us", "UTC")),
-                     "value": pa.array(val, pa.float64())})
+    return pa.table(
+        {
+            "channel_id": pa.array(ch, pa.int64()),
+            "ts_start": pa.array(ts, pa.timestamp("us", "UTC")),
+            "value": pa.array(val, pa.float64()),
+        }
+    )
 
 
 def merge(store, rows, **kw):
@@ -50,7 +55,9 @@ def test_conflicting_value_is_kept_as_revision(park):
     res = merge(park, [(c, T0, 12.5)])
     assert res.revised == 1
     assert park.db.fetchone("SELECT value, revision FROM readings WHERE channel_id = ?", (c,)) == (12.5, 2)
-    history = park.db.fetchall("SELECT revision, value, superseded_by FROM reading_revisions WHERE channel_id = ?", (c,))
+    history = park.db.fetchall(
+        "SELECT revision, value, superseded_by FROM reading_revisions WHERE channel_id = ?", (c,)
+    )
     assert history == [(1, 10.0, res.batch_id)]
     # the rollup follows the current value: 12.5 kWh in the 00:00 UTC hour
     assert count(park, "SELECT value_sum FROM rollup_hourly WHERE channel_id = ?", (c,)) == 12.5
@@ -61,7 +68,9 @@ def test_hourly_and_local_daily_rollups(park):
     # 2025-03-01 15:00 UTC .. 2025-03-01 17:45 UTC = 23:00 .. 01:45 Shanghai: crosses the local midnight
     start = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
     merge(park, [(c, start + timedelta(minutes=15 * i), 1.0) for i in range(12)])
-    hourly = park.db.fetchall("SELECT hour_start, value_sum, n_readings FROM rollup_hourly WHERE channel_id = ? ORDER BY 1", (c,))
+    hourly = park.db.fetchall(
+        "SELECT hour_start, value_sum, n_readings FROM rollup_hourly WHERE channel_id = ? ORDER BY 1", (c,)
+    )
     assert [(h.hour, s, n) for h, s, n in hourly] == [(15, 4.0, 4), (16, 4.0, 4), (17, 4.0, 4)]
     daily = park.db.fetchall("SELECT day, value_sum FROM rollup_daily WHERE channel_id = ? ORDER BY 1", (c,))
     # 4 quarter hours of 1 kWh before local midnight, 8 after
@@ -72,18 +81,29 @@ def test_counter_reset_never_gives_negative_energy(park):
     c = cid(park, "steel.gas")
     registers = [1000.0, 1010.0, 1025.0, 3.0, 10.0]  # the register restarted from 0 before the 4th reading
     merge(park, [(c, T0 + timedelta(minutes=15 * i), r) for i, r in enumerate(registers)])
-    deltas = [r[0] for r in park.db.fetchall("SELECT delta FROM readings WHERE channel_id = ? ORDER BY ts_start", (c,))]
+    deltas = [
+        r[0]
+        for r in park.db.fetchall("SELECT delta FROM readings WHERE channel_id = ? ORDER BY ts_start", (c,))
+    ]
     # 1010-1000 = 10; 1025-1010 = 15; reset: 3 since restart; 10-3 = 7; last one unknown until the next reading
     assert deltas == [10.0, 15.0, 3.0, 7.0, None]
-    sums = park.db.fetchall("SELECT value_sum FROM rollup_hourly WHERE channel_id = ? ORDER BY hour_start", (c,))
-    assert [s for (s,) in sums] == [35.0, None]  # 10 + 15 + 3 + 7 in the first hour; the 01:00 delta is unknown
+    sums = park.db.fetchall(
+        "SELECT value_sum FROM rollup_hourly WHERE channel_id = ? ORDER BY hour_start", (c,)
+    )
+    assert [s for (s,) in sums] == [
+        35.0,
+        None,
+    ]  # 10 + 15 + 3 + 7 in the first hour; the 01:00 delta is unknown
 
 
 def test_counter_delta_follows_late_readings(park):
     c = cid(park, "steel.gas")
     merge(park, [(c, T0, 100.0)])
     merge(park, [(c, T0 + timedelta(minutes=15), 104.0)])
-    assert park.db.fetchone("SELECT delta FROM readings WHERE channel_id = ? AND ts_start = ?", (c, T0))[0] == 4.0
+    assert (
+        park.db.fetchone("SELECT delta FROM readings WHERE channel_id = ? AND ts_start = ?", (c, T0))[0]
+        == 4.0
+    )
 
 
 def test_bad_batches_write_nothing(park):
@@ -113,9 +133,13 @@ def test_tenant_cannot_write_other_tenants_channel(park):
 
 def test_naive_timestamps_are_refused(park):
     c = cid(park, "steel.main")
-    table = pa.table({"channel_id": pa.array([c], pa.int64()),
-                      "ts_start": pa.array([datetime(2025, 1, 1)], pa.timestamp("us")),
-                      "value": [1.0]})
+    table = pa.table(
+        {
+            "channel_id": pa.array([c], pa.int64()),
+            "ts_start": pa.array([datetime(2025, 1, 1)], pa.timestamp("us")),
+            "value": [1.0],
+        }
+    )
     with pytest.raises(ValidationFailed, match="time zone"):
         merge_readings(park, table, source="test", actor="t")
 

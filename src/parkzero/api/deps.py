@@ -30,8 +30,9 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def current_scope(request: Request, store: StoreDep, settings: SettingsDep,
-                  token: Annotated[str | None, Depends(oauth2)]) -> Scope:
+def current_scope(
+    request: Request, store: StoreDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Scope:
     """The logged-in user's scope from `Authorization: Bearer <jwt>` or the web session cookie."""
     token = token or request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -39,8 +40,9 @@ def current_scope(request: Request, store: StoreDep, settings: SettingsDep,
     return users.scope_of(store, read_token(token, settings.secret_key))
 
 
-def gateway_or_user_scope(request: Request, store: StoreDep, settings: SettingsDep,
-                          token: Annotated[str | None, Depends(oauth2)]) -> Scope:
+def gateway_or_user_scope(
+    request: Request, store: StoreDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Scope:
     """For uploads: a gateway's `X-API-Key` header, or else a logged-in user."""
     key = request.headers.get("x-api-key")
     if key:

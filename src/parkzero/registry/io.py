@@ -34,8 +34,11 @@ def export_registry(store: Store, scope: Scope, park_code: str | None = None) ->
         meters = []
         for meter in repo.list_entities(store, scope, "meters", park["code"]):
             m = _strip(meter)
-            m["channels"] = [_strip({k: v for k, v in c.items() if k != "meter"})
-                             for c in channels if c["meter"] == meter["code"]]
+            m["channels"] = [
+                _strip({k: v for k, v in c.items() if k != "meter"})
+                for c in channels
+                if c["meter"] == meter["code"]
+            ]
             meters.append(m)
         doc["meters"] = meters
         out.append(doc)
@@ -94,7 +97,11 @@ def _records(park: dict):
         if kind == "channels":
             for m in park.get("meters") or []:
                 for j, ch in enumerate(m.get("channels") or []):
-                    yield "channels", {**ch, "meter": m.get("code")}, f" (meter {m.get('code')} channels[{j}])"
+                    yield (
+                        "channels",
+                        {**ch, "meter": m.get("code")},
+                        f" (meter {m.get('code')} channels[{j}])",
+                    )
         else:
             for j, rec in enumerate(park.get(kind) or []):
                 yield kind, ({k: v for k, v in rec.items() if k != "channels"}), f" ({kind}[{j}])"

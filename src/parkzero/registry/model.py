@@ -32,8 +32,20 @@ class Entity:
 
 ASSET_KINDS = ("pv_array", "battery", "flexible_load", "ev_charger", "hvac", "chp", "grid_connection")
 PURPOSES = (
-    "grid_import", "grid_export", "pv_generation", "battery_charge", "battery_discharge", "battery_soc",
-    "load", "ev_charging", "gas", "water", "steam", "heat", "product_output", "weather",
+    "grid_import",
+    "grid_export",
+    "pv_generation",
+    "battery_charge",
+    "battery_discharge",
+    "battery_soc",
+    "load",
+    "ev_charging",
+    "gas",
+    "water",
+    "steam",
+    "heat",
+    "product_output",
+    "weather",
 )
 BEHAVIOURS = ("interval", "counter")
 
@@ -70,10 +82,24 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "channels",
-            ("code", "name", "quantity_kind", "unit", "interval_s", "behaviour", "purpose", "counter_rollover"),
+            (
+                "code",
+                "name",
+                "quantity_kind",
+                "unit",
+                "interval_s",
+                "behaviour",
+                "purpose",
+                "counter_rollover",
+            ),
             ("code", "name", "quantity_kind", "meter"),
-            {"meter": "meters", "building": "buildings", "enterprise": "enterprises", "asset": "assets",
-             "parent": "channels"},
+            {
+                "meter": "meters",
+                "building": "buildings",
+                "enterprise": "enterprises",
+                "asset": "assets",
+                "parent": "channels",
+            },
             owner="enterprise_id",
         ),
         Entity(
@@ -109,7 +135,11 @@ def validate(kind: str, record: dict, *, where: str = "") -> list[Issue]:
     issues: list[Issue] = []
 
     def bad(col: str, reason: str) -> None:
-        issues.append(Issue(f"{at}: {reason}", column=col, value=None if record.get(col) is None else str(record.get(col))))
+        issues.append(
+            Issue(
+                f"{at}: {reason}", column=col, value=None if record.get(col) is None else str(record.get(col))
+            )
+        )
 
     required = ("code", "name", "timezone") if kind == "parks" else ENTITIES[kind].required
     for col in required:
@@ -139,7 +169,10 @@ def validate(kind: str, record: dict, *, where: str = "") -> list[Issue]:
     elif kind == "enterprises":
         cc = record.get("credit_code")
         if cc and not credit_code_ok(str(cc)):
-            bad("credit_code", "not a valid unified social credit code (GB 32100-2015: 18 characters, check digit)")
+            bad(
+                "credit_code",
+                "not a valid unified social credit code (GB 32100-2015: 18 characters, check digit)",
+            )
         ic = record.get("industry_code")
         if ic and not _INDUSTRY.match(str(ic)):
             bad("industry_code", "industry code must be a GB/T 4754 code such as C3130")

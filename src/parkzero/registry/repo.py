@@ -63,9 +63,12 @@ def update_park(store: Store, scope: Scope, park_code: str, changes: dict) -> di
     with store.db.write_lock, store.db.transaction():
         sets = ", ".join(f"{k} = ?" for k in PARK_FIELDS if k != "code")
         store.db.execute(
-            f"UPDATE parks SET {sets} WHERE id = ?", [after[k] for k in PARK_FIELDS if k != "code"] + [before["id"]]
+            f"UPDATE parks SET {sets} WHERE id = ?",
+            [after[k] for k in PARK_FIELDS if k != "code"] + [before["id"]],
         )
-        store.audit(scope.actor, "update", "parks", before["id"], before=before, after=after, park_id=before["id"])
+        store.audit(
+            scope.actor, "update", "parks", before["id"], before=before, after=after, park_id=before["id"]
+        )
     return after
 
 
@@ -95,8 +98,10 @@ class _Codes:
         for i, c in self._load()[kind].items():
             if c == code:
                 return i
-        raise ValidationFailed(f"{what}: no {kind[:-1]} {code!r} in this park",
-                               issues=[Issue(f"unknown {kind[:-1]} {code!r}", column=what)])
+        raise ValidationFailed(
+            f"{what}: no {kind[:-1]} {code!r} in this park",
+            issues=[Issue(f"unknown {kind[:-1]} {code!r}", column=what)],
+        )
 
     def forget(self) -> None:
         self._by_kind = None
@@ -146,8 +151,15 @@ def create_entity(store: Store, scope: Scope, kind: str, park_code: str, record:
         codes = _Codes(store, pid)
         _insert(store, scope, kind, pid, record, codes)
         created = get_entity(store, Scope.system(), kind, park_code, record["code"])
-        store.audit(scope.actor, "create", kind, created["id"], after=created, park_id=pid,
-                    enterprise_id=_owner_of(spec, created, codes))
+        store.audit(
+            scope.actor,
+            "create",
+            kind,
+            created["id"],
+            after=created,
+            park_id=pid,
+            enterprise_id=_owner_of(spec, created, codes),
+        )
     return created
 
 
@@ -157,7 +169,9 @@ def _insert(store: Store, scope: Scope, kind: str, pid: int, record: dict, codes
     require_valid(kind, record)
     ref_ids = {f"{r}_id": codes.id(rk, record.get(r), what=r) for r, rk in spec.refs.items()}
     if kind == "channels" and ref_ids.get("enterprise_id") is None and ref_ids.get("meter_id") is not None:
-        row = store.db.fetchone("SELECT enterprise_id, building_id FROM meters WHERE id = ?", (ref_ids["meter_id"],))
+        row = store.db.fetchone(
+            "SELECT enterprise_id, building_id FROM meters WHERE id = ?", (ref_ids["meter_id"],)
+        )
         if row:  # a channel belongs to its meter's tenant unless it says otherwise
             ref_ids["enterprise_id"] = row[0]
             ref_ids["building_id"] = ref_ids.get("building_id") or row[1]
@@ -169,7 +183,9 @@ def _insert(store: Store, scope: Scope, kind: str, pid: int, record: dict, codes
         _check_parent(store, record, ref_ids["parent_id"])
     values = {"park_id": pid, **{c: to_column(kind, c, record.get(c)) for c in spec.fields}, **ref_ids}
     cols = ", ".join(values)
-    store.db.execute(f"INSERT INTO {kind} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values()))
+    store.db.execute(
+        f"INSERT INTO {kind} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values())
+    )
     codes.forget()
     row = store.db.fetchone(f"SELECT id FROM {kind} WHERE park_id = ? AND code = ?", (pid, record["code"]))
     assert row is not None
@@ -196,17 +212,34 @@ def update_entity(store: Store, scope: Scope, kind: str, park_code: str, code: s
         sets = ", ".join(f"{c} = ?" for c in values)
         store.db.execute(f"UPDATE {kind} SET {sets} WHERE id = ?", [*values.values(), before["id"]])
         after = get_entity(store, Scope.system(), kind, park_code, code)
-        store.audit(scope.actor, "update", kind, before["id"], before=before, after=after, park_id=pid,
-                    enterprise_id=_owner_of(spec, after, codes))
+        store.audit(
+            scope.actor,
+            "update",
+            kind,
+            before["id"],
+            before=before,
+            after=after,
+            park_id=pid,
+            enterprise_id=_owner_of(spec, after, codes),
+        )
     return after
 
 
 _DEPENDENTS = {
     "zones": [("buildings", "zone_id")],
-    "buildings": [("enterprises", "building_id"), ("meters", "building_id"), ("assets", "building_id"),
-                  ("channels", "building_id")],
-    "enterprises": [("meters", "enterprise_id"), ("channels", "enterprise_id"), ("assets", "enterprise_id"),
-                    ("products", "enterprise_id"), ("users", "enterprise_id")],
+    "buildings": [
+        ("enterprises", "building_id"),
+        ("meters", "building_id"),
+        ("assets", "building_id"),
+        ("channels", "building_id"),
+    ],
+    "enterprises": [
+        ("meters", "enterprise_id"),
+        ("channels", "enterprise_id"),
+        ("assets", "enterprise_id"),
+        ("products", "enterprise_id"),
+        ("users", "enterprise_id"),
+    ],
     "assets": [("channels", "asset_id")],
     "meters": [("channels", "meter_id")],
     "channels": [("channels", "parent_id"), ("readings", "channel_id")],
@@ -226,8 +259,15 @@ def delete_entity(store: Store, scope: Scope, kind: str, park_code: str, code: s
             if store.db.fetchone(f"SELECT 1 FROM {table} WHERE {col} = ? LIMIT 1", (before["id"],)):
                 raise Conflict(f"{kind[:-1]} {code!r} is still referred to by {table}; remove those first")
         store.db.execute(f"DELETE FROM {kind} WHERE id = ?", (before["id"],))
-        store.audit(scope.actor, "delete", kind, before["id"], before=before, park_id=pid,
-                    enterprise_id=_owner_of(spec, before, codes))
+        store.audit(
+            scope.actor,
+            "delete",
+            kind,
+            before["id"],
+            before=before,
+            park_id=pid,
+            enterprise_id=_owner_of(spec, before, codes),
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -260,7 +300,12 @@ def _require_write(scope: Scope, spec, pid: int, owner: int | None) -> None:
         raise Forbidden("this park is not yours")
     if scope.role == "operator":
         return
-    if scope.role == "enterprise" and spec.tenant_writable and owner is not None and owner == scope.enterprise_id:
+    if (
+        scope.role == "enterprise"
+        and spec.tenant_writable
+        and owner is not None
+        and owner == scope.enterprise_id
+    ):
         return
     raise Forbidden(f"role {scope.role!r} may not change {spec.kind}")
 
@@ -277,7 +322,9 @@ def _check_parent(store: Store, record: dict, parent_id: int, self_id: int | Non
     cur = parent_id
     while cur is not None:
         if cur in seen:
-            raise ValidationFailed(f"channel {record.get('code')!r}: the sub-meter hierarchy would form a cycle")
+            raise ValidationFailed(
+                f"channel {record.get('code')!r}: the sub-meter hierarchy would form a cycle"
+            )
         seen.add(cur)
         nxt = store.db.fetchone("SELECT parent_id FROM channels WHERE id = ?", (cur,))
         cur = nxt[0] if nxt else None

@@ -25,8 +25,15 @@ MIN_PASSWORD = 8
 
 
 def create_user(
-    store: Store, scope: Scope, username: str, password: str, role: str, *,
-    park_code: str | None = None, enterprise_code: str | None = None, display_name: str | None = None,
+    store: Store,
+    scope: Scope,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    park_code: str | None = None,
+    enterprise_code: str | None = None,
+    display_name: str | None = None,
 ) -> dict:
     scope.require_operator()
     if role not in ROLES:
@@ -50,7 +57,15 @@ def create_user(
             (username, _hasher.hash(password), role, park_id, enterprise_id, display_name, datetime.now(UTC)),
         )
         user = get_user(store, username)
-        store.audit(scope.actor, "create", "users", user["id"], after=user, park_id=park_id, enterprise_id=enterprise_id)
+        store.audit(
+            scope.actor,
+            "create",
+            "users",
+            user["id"],
+            after=user,
+            park_id=park_id,
+            enterprise_id=enterprise_id,
+        )
     return user
 
 
@@ -74,14 +89,17 @@ def set_password(store: Store, scope: Scope, username: str, password: str) -> No
         raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters")
     user = get_user(store, username)
     with store.db.write_lock, store.db.transaction():
-        store.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user["id"]))
+        store.db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user["id"])
+        )
         store.audit(scope.actor, "set_password", "users", user["id"])
 
 
 def authenticate(store: Store, username: str, password: str) -> Scope:
     """The scope of a user whose password matches; Unauthorized otherwise (same message either way)."""
     row = store.db.fetchone(
-        "SELECT password_hash, role, park_id, enterprise_id, active FROM users WHERE username = ?", (username,)
+        "SELECT password_hash, role, park_id, enterprise_id, active FROM users WHERE username = ?",
+        (username,),
     )
     if row is None:
         _hasher.hash(password)  # same cost whether or not the user exists
@@ -98,7 +116,9 @@ def authenticate(store: Store, username: str, password: str) -> Scope:
 
 def scope_of(store: Store, username: str) -> Scope:
     """The current scope of a user (role or tenant may have changed since a token was issued)."""
-    row = store.db.fetchone("SELECT role, park_id, enterprise_id, active FROM users WHERE username = ?", (username,))
+    row = store.db.fetchone(
+        "SELECT role, park_id, enterprise_id, active FROM users WHERE username = ?", (username,)
+    )
     if row is None or not row[3]:
         raise Unauthorized("unknown or disabled user")
     return Scope(actor=username, role=row[0], park_id=row[1], enterprise_id=row[2])
@@ -115,7 +135,11 @@ def create_api_key(
     """Create a gateway key; returns (the key, shown only now; its record)."""
     scope.require_operator()
     pid = repo.park_id(store, scope, park_code)
-    eid = repo.get_entity(store, scope, "enterprises", park_code, enterprise_code)["id"] if enterprise_code else None
+    eid = (
+        repo.get_entity(store, scope, "enterprises", park_code, enterprise_code)["id"]
+        if enterprise_code
+        else None
+    )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = f"pzk_{prefix}_{secret}"
@@ -125,15 +149,24 @@ def create_api_key(
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (name, prefix, _digest(key), pid, eid, scope.actor, datetime.now(UTC)),
         )
-        store.audit(scope.actor, "create", "api_keys", prefix, after={"name": name, "prefix": prefix}, park_id=pid,
-                    enterprise_id=eid)
+        store.audit(
+            scope.actor,
+            "create",
+            "api_keys",
+            prefix,
+            after={"name": name, "prefix": prefix},
+            park_id=pid,
+            enterprise_id=eid,
+        )
     return key, {"name": name, "prefix": prefix, "park": park_code, "enterprise": enterprise_code}
 
 
 def revoke_api_key(store: Store, scope: Scope, prefix: str) -> None:
     scope.require_operator()
     with store.db.write_lock, store.db.transaction():
-        row = store.db.fetchone("SELECT park_id FROM api_keys WHERE prefix = ? AND revoked_at IS NULL", (prefix,))
+        row = store.db.fetchone(
+            "SELECT park_id FROM api_keys WHERE prefix = ? AND revoked_at IS NULL", (prefix,)
+        )
         if row is None or not scope.can_see(row[0], None):
             raise NotFound(f"no active API key {prefix!r}")
         store.db.execute("UPDATE api_keys SET revoked_at = ? WHERE prefix = ?", (datetime.now(UTC), prefix))
@@ -146,7 +179,8 @@ def scope_of_api_key(store: Store, key: str) -> Scope:
     if len(parts) < 3 or parts[0] != "pzk":
         raise Unauthorized("malformed API key")
     row = store.db.fetchone(
-        "SELECT name, key_hash, park_id, enterprise_id, revoked_at FROM api_keys WHERE prefix = ?", (parts[1],)
+        "SELECT name, key_hash, park_id, enterprise_id, revoked_at FROM api_keys WHERE prefix = ?",
+        (parts[1],),
     )
     if row is None or row[4] is not None or not hmac.compare_digest(row[1], _digest(key)):
         raise Unauthorized("unknown or revoked API key")

@@ -197,6 +197,31 @@ class Database:
             for i in range(0, len(view), 8 << 20):
                 cp.write(view[i : i + (8 << 20)])
 
+    @contextmanager
+    def staged(self, name: str, table: pa.Table, ddl: str) -> Iterator[None]:
+        """Make `table` queryable as `name` for the duration: a zero-copy view on DuckDB, a COPY-filled
+        temporary table on PostgreSQL."""
+        if self.engine == DUCKDB:
+            c = self.conn()
+            c.register(name, table)
+            try:
+                yield
+            finally:
+                c.unregister(name)
+            return
+        self.load_temp(name, table, ddl)
+        try:
+            yield
+        finally:
+            self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def hour_bucket(self, column: str) -> str:
+        """SQL for the UTC hour an instant falls in (DuckDB's date_trunc on TIMESTAMPTZ goes through ICU and
+        is 2x slower than integer arithmetic on the epoch)."""
+        if self.engine == DUCKDB:
+            return f"make_timestamptz(epoch_us({column}) // 3600000000 * 3600000000)"
+        return f"date_trunc('hour', {column})"
+
     def table_exists(self, name: str) -> bool:
         row = self.fetchone(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()",

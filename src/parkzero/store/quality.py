@@ -47,7 +47,12 @@ class ChannelQuality:
 
 
 def quality_report(
-    store: Store, scope: Scope, park_code: str, start: datetime, end: datetime, channel_codes: list[str] | None = None
+    store: Store,
+    scope: Scope,
+    park_code: str,
+    start: datetime,
+    end: datetime,
+    channel_codes: list[str] | None = None,
 ) -> list[ChannelQuality]:
     check_range(start, end)
     index = repo.channel_index(store, scope, park_code)
@@ -88,7 +93,8 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         outlier_mask |= good_values < 0
     good_ts = [t for t, g in zip(ts, good, strict=True) if g]
     examples = [
-        {"ts": good_ts[i].isoformat(), "value": float(good_values[i])} for i in np.flatnonzero(outlier_mask)[:10]
+        {"ts": good_ts[i].isoformat(), "value": float(good_values[i])}
+        for i in np.flatnonzero(outlier_mask)[:10]
     ]
     completeness = 100.0 * present / expected if expected else 0.0
     return ChannelQuality(
@@ -103,12 +109,17 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         rejected=int((quality == REJECTED).sum()),
         counter_resets=resets,
         outliers=int(outlier_mask.sum()),
-        gaps=[{"start": a.isoformat(), "end": b.isoformat(), "missing_intervals": int((b - a) / step)} for a, b in gaps],
+        gaps=[
+            {"start": a.isoformat(), "end": b.isoformat(), "missing_intervals": int((b - a) / step)}
+            for a, b in gaps
+        ],
         outlier_examples=examples,
     )
 
 
-def _gaps(ts: list[datetime], start: datetime, end: datetime, step: timedelta) -> list[tuple[datetime, datetime]]:
+def _gaps(
+    ts: list[datetime], start: datetime, end: datetime, step: timedelta
+) -> list[tuple[datetime, datetime]]:
     """Half-open runs of missing intervals in [start, end)."""
     gaps = []
     expected_next = start
@@ -122,8 +133,14 @@ def _gaps(ts: list[datetime], start: datetime, end: datetime, step: timedelta) -
 
 
 def fill_gaps(
-    store: Store, scope: Scope, park_code: str, channel_code: str, start: datetime, end: datetime,
-    *, method: str = "linear",
+    store: Store,
+    scope: Scope,
+    park_code: str,
+    channel_code: str,
+    start: datetime,
+    end: datetime,
+    *,
+    method: str = "linear",
 ) -> MergeResult:
     """Fill the missing intervals of one channel in [start, end), flagged `filled`.
 
@@ -164,12 +181,20 @@ def fill_gaps(
             new_ts.append(t)
             new_vals.append(float(value))
             t += step
-    table = pa.table({
-        "channel_id": pa.array([ch.id] * len(new_ts), pa.int64()),
-        "ts_start": pa.array(new_ts, pa.timestamp("us", tz="UTC")),
-        "value": pa.array(new_vals, pa.float64()),
-        "quality": pa.array([FILLED] * len(new_ts), pa.int16()),
-    })
-    return merge_readings(store, table, source=f"fill:{method}", actor=scope.actor, park_id=ch.park_id,
-                          enterprise_id=ch.enterprise_id,
-                          allowed_channels=None if scope.is_system else set(c.id for c in index.values()))
+    table = pa.table(
+        {
+            "channel_id": pa.array([ch.id] * len(new_ts), pa.int64()),
+            "ts_start": pa.array(new_ts, pa.timestamp("us", tz="UTC")),
+            "value": pa.array(new_vals, pa.float64()),
+            "quality": pa.array([FILLED] * len(new_ts), pa.int16()),
+        }
+    )
+    return merge_readings(
+        store,
+        table,
+        source=f"fill:{method}",
+        actor=scope.actor,
+        park_id=ch.park_id,
+        enterprise_id=ch.enterprise_id,
+        allowed_channels=None if scope.is_system else set(c.id for c in index.values()),
+    )

@@ -15,7 +15,8 @@ Counter channels store the register; `delta` holds the energy from that reading 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +89,7 @@ def merge_readings(
         Channel ids the caller may write (tenant scope); any other id rejects the whole batch.
 
     Raises ValidationFailed (nothing written) for unknown or forbidden channels, misaligned timestamps,
-    non-finite values, and keys given twice with different values.
+    non-finite values, and keys given twice with different values. Identical repeats collapse to one.
     """
     table = as_reading_table(table)
     _check_values(table)
@@ -96,69 +97,167 @@ def merge_readings(
     with db.write_lock, db.transaction():
         if db.engine != "duckdb":
             db.execute("SELECT pg_advisory_xact_lock(4242)")
-        db.load_temp("pz_stage_raw", table, _STAGE_DDL)
-        _check_batch(store, allowed_channels)
         received = table.num_rows
-        # identical repeats inside one batch collapse to one row
-        db.execute("DROP TABLE IF EXISTS pz_stage")
-        db.execute(
-            "CREATE TEMPORARY TABLE pz_stage AS SELECT channel_id, ts_start, min(value) AS value,"
-            " min(quality) AS quality FROM pz_stage_raw GROUP BY channel_id, ts_start"
-        )
         batch_id = store.next_batch_id()
         if received == 0:
             return _record(store, batch_id, 0, 0, 0, 0, source, actor, filename, park_id, enterprise_id)
-        ts_min, ts_max = db.fetchone("SELECT min(ts_start), max(ts_start) FROM pz_stage")  # type: ignore[misc]
+        meta = _channel_meta(store, table)
+        table = _check_keys(table, meta, allowed_channels)
+        ids = ", ".join(str(i) for i in meta)
+        ts = table.column("ts_start")
+        ts_min, ts_max = pc.min(ts).as_py(), pc.max(ts).as_py()
+        with db.staged("pz_stage", table, _STAGE_DDL):
+            db.execute("DROP TABLE IF EXISTS pz_match")
+            db.execute(
+                "CREATE TEMPORARY TABLE pz_match AS SELECT s.channel_id, s.ts_start, s.value, s.quality,"
+                " r.value AS old_value, r.quality AS old_quality, r.revision AS old_revision,"
+                " r.batch_id AS old_batch FROM pz_stage s JOIN (SELECT channel_id, ts_start, value, quality,"
+                f" revision, batch_id FROM readings WHERE channel_id IN ({ids}) AND ts_start >= ? AND ts_start <= ?) r"
+                " ON r.channel_id = s.channel_id AND r.ts_start = s.ts_start",
+                (ts_min, ts_max),
+            )
+            changed = f"(abs(value - old_value) > {_REL_TOL} * greatest(1.0, abs(old_value)) OR quality <> old_quality)"
+            n_match, n_revised = db.fetchone(  # type: ignore[misc]
+                f"SELECT count(*), count(*) FILTER (WHERE {changed}) FROM pz_match"
+            )
+            if n_revised:
+                db.execute(
+                    "INSERT INTO reading_revisions (channel_id, ts_start, revision, value, quality, batch_id,"
+                    " superseded_by, superseded_at) SELECT channel_id, ts_start, old_revision, old_value,"
+                    f" old_quality, old_batch, ?, ? FROM pz_match WHERE {changed}",
+                    (batch_id, datetime.now(UTC)),
+                )
+                db.execute(
+                    "UPDATE readings SET value = m.value, quality = m.quality, revision = m.old_revision + 1,"
+                    f" batch_id = ? FROM (SELECT * FROM pz_match WHERE {changed}) m"
+                    " WHERE readings.channel_id = m.channel_id AND readings.ts_start = m.ts_start"
+                    f" AND readings.channel_id IN ({ids}) AND readings.ts_start >= ? AND readings.ts_start <= ?",
+                    (batch_id, ts_min, ts_max),
+                )
+            n_new = table.num_rows - n_match
+            if n_new:
+                new_rows = (
+                    "SELECT s.channel_id, s.ts_start, s.value, s.quality FROM pz_stage s"
+                    if n_match == 0
+                    else "SELECT s.channel_id, s.ts_start, s.value, s.quality FROM pz_stage s WHERE NOT EXISTS"
+                    " (SELECT 1 FROM pz_match m WHERE m.channel_id = s.channel_id AND m.ts_start = s.ts_start)"
+                )
+                db.execute(
+                    "INSERT INTO readings (channel_id, ts_start, value, quality, batch_id, revision, delta)"
+                    f" SELECT channel_id, ts_start, value, quality, ?, 1, NULL FROM ({new_rows}) n",
+                    (batch_id,),
+                )
         db.execute("DROP TABLE IF EXISTS pz_match")
-        db.execute(
-            "CREATE TEMPORARY TABLE pz_match AS SELECT s.channel_id, s.ts_start, s.value, s.quality,"
-            " r.value AS old_value, r.quality AS old_quality, r.revision AS old_revision, r.batch_id AS old_batch"
-            " FROM pz_stage s JOIN (SELECT channel_id, ts_start, value, quality, revision, batch_id FROM readings"
-            "   WHERE ts_start >= ? AND ts_start <= ?) r"
-            " ON r.channel_id = s.channel_id AND r.ts_start = s.ts_start",
-            (ts_min, ts_max),
-        )
-        changed = (
-            f"(abs(value - old_value) > {_REL_TOL} * greatest(1.0, abs(old_value)) OR quality <> old_quality)"
-        )
-        n_match, n_revised = db.fetchone(  # type: ignore[misc]
-            f"SELECT count(*), count(*) FILTER (WHERE {changed}) FROM pz_match"
-        )
-        now = datetime.now(UTC)
-        if n_revised:
-            db.execute(
-                "INSERT INTO reading_revisions (channel_id, ts_start, revision, value, quality, batch_id,"
-                " superseded_by, superseded_at) SELECT channel_id, ts_start, old_revision, old_value, old_quality,"
-                f" old_batch, ?, ? FROM pz_match WHERE {changed}",
-                (batch_id, now),
-            )
-            db.execute(
-                "UPDATE readings SET value = m.value, quality = m.quality, revision = m.old_revision + 1,"
-                f" batch_id = ? FROM (SELECT * FROM pz_match WHERE {changed}) m"
-                " WHERE readings.channel_id = m.channel_id AND readings.ts_start = m.ts_start"
-                " AND readings.ts_start >= ? AND readings.ts_start <= ?",
-                (batch_id, ts_min, ts_max),
-            )
-        n_new = db.fetchone("SELECT count(*) FROM pz_stage")[0] - n_match  # type: ignore[index]
-        if n_new:
-            new_rows = (
-                "SELECT s.channel_id, s.ts_start, s.value, s.quality FROM pz_stage s"
-                if n_match == 0
-                else "SELECT s.channel_id, s.ts_start, s.value, s.quality FROM pz_stage s WHERE NOT EXISTS"
-                " (SELECT 1 FROM pz_match m WHERE m.channel_id = s.channel_id AND m.ts_start = s.ts_start)"
-            )
-            db.execute(
-                "INSERT INTO readings (channel_id, ts_start, value, quality, batch_id, revision, delta)"
-                f" SELECT channel_id, ts_start, value, quality, ?, 1, NULL FROM ({new_rows}) n",
-                (batch_id,),
-            )
         if n_new or n_revised:
-            lo = _update_counter_deltas(store, ts_min, ts_max)
-            refresh_rollups(store, min(lo, ts_min), ts_max)
+            counters = [cid for cid, m in meta.items() if m.behaviour == "counter"]
+            lo = _update_counter_deltas(store, counters, ts_min, ts_max)
+            refresh_rollups(store, meta, min(lo, ts_min), ts_max)
         return _record(
-            store, batch_id, received, n_new, n_match - n_revised, n_revised,
-            source, actor, filename, park_id, enterprise_id,
+            store,
+            batch_id,
+            received,
+            n_new,
+            n_match - n_revised,
+            n_revised,
+            source,
+            actor,
+            filename,
+            park_id,
+            enterprise_id,
         )
+
+
+@dataclass(frozen=True)
+class _ChannelMeta:
+    code: str
+    interval_s: int
+    behaviour: str
+    timezone: str
+
+
+def _channel_meta(store: Store, table: pa.Table) -> dict[int, _ChannelMeta]:
+    """The channels a batch names; unknown ids reject the batch."""
+    wanted = sorted(int(i) for i in pc.unique(table.column("channel_id")).to_pylist())
+    rows = store.db.fetchall(
+        "SELECT c.id, c.code, c.interval_s, c.behaviour, p.timezone FROM channels c JOIN parks p ON p.id = c.park_id"
+        f" WHERE c.id IN ({', '.join(str(i) for i in wanted)})"
+    )
+    meta = {int(r[0]): _ChannelMeta(r[1], int(r[2]), r[3], r[4]) for r in rows}
+    unknown = [i for i in wanted if i not in meta]
+    if unknown:
+        raise ValidationFailed(
+            "readings for unknown channels; nothing was written",
+            issues=[Issue(f"channel id {i} does not exist", column="channel") for i in unknown[:20]],
+        )
+    return meta
+
+
+def _check_keys(table: pa.Table, meta: dict[int, _ChannelMeta], allowed: set[int] | None) -> pa.Table:
+    """Scope, interval grid and duplicate keys, checked in numpy; returns the batch without identical repeats."""
+    if allowed is not None:
+        forbidden = sorted(set(meta) - allowed)
+        if forbidden:
+            raise ValidationFailed(
+                "readings for channels outside your scope; nothing was written",
+                issues=[
+                    Issue(f"channel {meta[c].code} is not yours to write", column="channel")
+                    for c in forbidden[:20]
+                ],
+            )
+    ids = table.column("channel_id").to_numpy()
+    ts_us = pc.cast(table.column("ts_start"), pa.int64()).to_numpy()
+    intervals = {m.interval_s for m in meta.values()}
+    if len(intervals) == 1:
+        interval_us: np.ndarray | int = intervals.pop() * 1_000_000
+    else:
+        lut = np.zeros(max(meta) + 1, dtype=np.int64)
+        lut[list(meta)] = [m.interval_s * 1_000_000 for m in meta.values()]
+        interval_us = lut[ids]
+    bad = np.flatnonzero(ts_us % interval_us)
+    if bad.size:
+        raise ValidationFailed(
+            "timestamps not on the channel's interval grid; nothing was written",
+            issues=[
+                _row_issue(table, meta, i, f"not a multiple of {meta[int(ids[i])].interval_s} s")
+                for i in bad[:20]
+            ],
+        )
+    key = (ids.astype(np.int64) << 34) | (ts_us // 1_000_000)
+    if key.size < 2 or bool(np.all(key[1:] > key[:-1])):
+        return table
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    dup = np.flatnonzero(ks[1:] == ks[:-1])
+    if dup.size == 0:
+        return table
+    first, second = order[dup], order[dup + 1]
+    values = table.column("value").to_numpy()
+    quality = table.column("quality").to_numpy()
+    conflict = (values[first] != values[second]) | (quality[first] != quality[second])
+    if conflict.any():
+        pairs = np.flatnonzero(conflict)[:20]
+        raise ValidationFailed(
+            "the batch gives different values for the same channel and time; nothing was written",
+            issues=[
+                _row_issue(
+                    table,
+                    meta,
+                    int(second[j]),
+                    f"row {int(first[j]) + 1} gives {values[first[j]]!r}, row {int(second[j]) + 1} gives "
+                    f"{values[second[j]]!r}",
+                )
+                for j in pairs
+            ],
+        )
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[second] = False
+    return table.filter(pa.array(keep))
+
+
+def _row_issue(table: pa.Table, meta: dict[int, _ChannelMeta], i: int, reason: str) -> Issue:
+    cid = int(table.column("channel_id")[i].as_py())
+    ts = table.column("ts_start")[i].as_py()
+    return Issue(f"{meta[cid].code} at {ts.isoformat()}: {reason}", row=int(i) + 1)
 
 
 def _check_values(table: pa.Table) -> None:
@@ -178,62 +277,11 @@ def _check_values(table: pa.Table) -> None:
         raise ValidationFailed("quality must be one of measured, estimated, filled, rejected")
 
 
-def _check_batch(store: Store, allowed: set[int] | None) -> None:
-    db = store.db
-    unknown = db.fetchall(
-        "SELECT DISTINCT s.channel_id FROM pz_stage_raw s LEFT JOIN channels c ON c.id = s.channel_id"
-        " WHERE c.id IS NULL ORDER BY 1 LIMIT 20"
-    )
-    if unknown:
-        raise ValidationFailed(
-            "readings for unknown channels; nothing was written",
-            issues=[Issue(f"channel id {r[0]} does not exist", column="channel") for r in unknown],
-        )
-    if allowed is not None:
-        ids = [r[0] for r in db.fetchall("SELECT DISTINCT channel_id FROM pz_stage_raw")]
-        forbidden = sorted(set(ids) - allowed)
-        if forbidden:
-            raise ValidationFailed(
-                "readings for channels outside your scope; nothing was written",
-                issues=[Issue(f"channel id {c} is not yours to write", column="channel") for c in forbidden[:20]],
-            )
-    misaligned = db.fetchall(
-        "SELECT s.channel_id, c.code, s.ts_start, c.interval_s FROM pz_stage_raw s JOIN channels c"
-        " ON c.id = s.channel_id WHERE CAST(extract(epoch FROM s.ts_start) AS BIGINT) % c.interval_s <> 0"
-        " OR extract(microseconds FROM s.ts_start) % 1000000 <> 0 LIMIT 20"
-    )
-    if misaligned:
-        raise ValidationFailed(
-            "timestamps not on the channel's interval grid; nothing was written",
-            issues=[
-                Issue(f"{ts.isoformat()} is not a multiple of {iv} s", column="ts_start", value=code)
-                for _, code, ts, iv in misaligned
-            ],
-        )
-    conflicts = db.fetchall(
-        "SELECT s.channel_id, c.code, s.ts_start, min(s.value), max(s.value) FROM pz_stage_raw s"
-        " JOIN channels c ON c.id = s.channel_id GROUP BY s.channel_id, c.code, s.ts_start"
-        " HAVING count(DISTINCT s.value) > 1 OR count(DISTINCT s.quality) > 1 ORDER BY 1, 3 LIMIT 20"
-    )
-    if conflicts:
-        raise ValidationFailed(
-            "the batch gives different values for the same channel and time; nothing was written",
-            issues=[
-                Issue(f"{code} at {ts.isoformat()} has both {lo} and {hi}", column="value")
-                for _, code, ts, lo, hi in conflicts
-            ],
-        )
-
-
-def _update_counter_deltas(store: Store, ts_min: datetime, ts_max: datetime) -> datetime:
+def _update_counter_deltas(store: Store, counters: list[int], ts_min: datetime, ts_max: datetime) -> datetime:
     """Recompute `delta` of counter channels around the batch; return the earliest reading touched."""
     db = store.db
-    counters = db.fetchall(
-        "SELECT c.id, c.counter_rollover FROM channels c WHERE c.behaviour = 'counter'"
-        " AND c.id IN (SELECT DISTINCT channel_id FROM pz_stage)"
-    )
     earliest = ts_min
-    for channel_id, _rollover in counters:
+    for channel_id in counters:
         prev = db.fetchone(
             "SELECT max(ts_start) FROM readings WHERE channel_id = ? AND ts_start < ? AND quality <> ?",
             (channel_id, ts_min, REJECTED),
@@ -261,48 +309,53 @@ def _update_counter_deltas(store: Store, ts_min: datetime, ts_max: datetime) -> 
             " ELSE k.next_value END AS delta"
             " FROM pz_counter k JOIN channels c ON c.id = k.channel_id) d"
             " WHERE readings.channel_id = d.channel_id AND readings.ts_start = d.ts_start"
-            " AND readings.ts_start >= ? AND readings.ts_start <= ?",
-            (lo, hi),
+            " AND readings.channel_id = ? AND readings.ts_start >= ? AND readings.ts_start <= ?",
+            (channel_id, lo, hi),
         )
+        db.execute("DROP TABLE IF EXISTS pz_counter")
     return earliest
 
 
-def refresh_rollups(store: Store, ts_min: datetime, ts_max: datetime) -> None:
-    """Recompute the hourly and daily rollups of the channels in pz_stage between ts_min and ts_max."""
+def refresh_rollups(store: Store, meta: dict[int, _ChannelMeta], ts_min: datetime, ts_max: datetime) -> None:
+    """Recompute the hourly and park-local daily rollups of the given channels between ts_min and ts_max."""
     db = store.db
     h0 = ts_min.replace(minute=0, second=0, microsecond=0)
     h1 = ts_max.replace(minute=0, second=0, microsecond=0)
-    scope = "channel_id IN (SELECT DISTINCT channel_id FROM pz_stage)"
-    db.execute(f"DELETE FROM rollup_hourly WHERE {scope} AND hour_start >= ? AND hour_start <= ?", (h0, h1))
+    all_ids = ", ".join(str(i) for i in meta)
     db.execute(
-        "INSERT INTO rollup_hourly (channel_id, hour_start, value_sum, value_min, value_max, n_readings,"
-        " n_estimated) SELECT r.channel_id, date_trunc('hour', r.ts_start) AS h,"
-        " sum(CASE WHEN c.behaviour = 'counter' THEN r.delta ELSE r.value END),"
-        " min(r.value), max(r.value), count(*), count(*) FILTER (WHERE r.quality IN (1, 2))"
-        " FROM readings r JOIN channels c ON c.id = r.channel_id"
-        f" WHERE r.{scope} AND r.ts_start >= ? AND r.ts_start < ? AND r.quality <> {REJECTED}"
-        " GROUP BY r.channel_id, date_trunc('hour', r.ts_start)",
-        (h0, h1 + timedelta(hours=1)),
+        f"DELETE FROM rollup_hourly WHERE channel_id IN ({all_ids}) AND hour_start >= ? AND hour_start <= ?",
+        (h0, h1),
     )
-    # park-local days: widen by the largest UTC offsets so every touched local day is rebuilt whole
-    d0 = (h0 - timedelta(hours=14)).date()
-    d1 = (h1 + timedelta(hours=14)).date()
-    local_day = "CAST(timezone(p.timezone, h.hour_start) AS DATE)"
-    db.execute(f"DELETE FROM rollup_daily WHERE {scope} AND day >= ? AND day <= ?", (d0, d1))
-    db.execute(
-        "INSERT INTO rollup_daily (channel_id, day, value_sum, value_min, value_max, n_readings, n_estimated)"
-        f" SELECT h.channel_id, {local_day} AS d, sum(h.value_sum), min(h.value_min), max(h.value_max),"
-        " sum(h.n_readings), sum(h.n_estimated)"
-        " FROM rollup_hourly h JOIN channels c ON c.id = h.channel_id JOIN parks p ON p.id = c.park_id"
-        f" WHERE h.{scope} AND h.hour_start >= ? AND h.hour_start < ? AND {local_day} >= ? AND {local_day} <= ?"
-        f" GROUP BY h.channel_id, {local_day}",
-        (
-            datetime.combine(d0, datetime.min.time(), UTC) - timedelta(hours=14),
-            datetime.combine(d1, datetime.min.time(), UTC) + timedelta(hours=38),
-            d0,
-            d1,
-        ),
-    )
+    hour = db.hour_bucket("ts_start")
+    for behaviour, column in (("interval", "value"), ("counter", "delta")):
+        ids = [i for i, m in meta.items() if m.behaviour == behaviour]
+        if not ids:
+            continue
+        db.execute(
+            "INSERT INTO rollup_hourly (channel_id, hour_start, value_sum, value_min, value_max, n_readings,"
+            f" n_estimated) SELECT channel_id, {hour} AS h, sum({column}), min(value), max(value), count(*),"
+            " count(*) FILTER (WHERE quality IN (1, 2)) FROM readings"
+            f" WHERE channel_id IN ({', '.join(map(str, ids))}) AND ts_start >= ? AND ts_start < ?"
+            f" AND quality <> {REJECTED} GROUP BY 1, 2",
+            (h0, h1 + timedelta(hours=1)),
+        )
+    for tz in sorted({m.timezone for m in meta.values()}):
+        ids = ", ".join(str(i) for i, m in meta.items() if m.timezone == tz)
+        zone = ZoneInfo(tz)
+        d0, d1 = h0.astimezone(zone).date(), h1.astimezone(zone).date()
+        lo = datetime.combine(d0, time(0), zone)
+        hi = datetime.combine(d1 + timedelta(days=1), time(0), zone)
+        db.execute(
+            f"DELETE FROM rollup_daily WHERE channel_id IN ({ids}) AND day >= ? AND day <= ?", (d0, d1)
+        )
+        local_day = "CAST(timezone(?, hour_start) AS DATE)"
+        db.execute(
+            "INSERT INTO rollup_daily (channel_id, day, value_sum, value_min, value_max, n_readings, n_estimated)"
+            f" SELECT channel_id, {local_day} AS d, sum(value_sum), min(value_min), max(value_max),"
+            " sum(n_readings), sum(n_estimated) FROM rollup_hourly"
+            f" WHERE channel_id IN ({ids}) AND hour_start >= ? AND hour_start < ? GROUP BY 1, 2",
+            (tz, lo, hi),
+        )
 
 
 def _record(
@@ -322,10 +375,28 @@ def _record(
     store.db.execute(
         "INSERT INTO ingest_batches (id, created_at, actor, source, filename, park_id, enterprise_id, n_readings,"
         " n_inserted, n_unchanged, n_revised) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (batch_id, datetime.now(UTC), actor, source, filename, park_id, enterprise_id,
-         received, inserted, unchanged, revised),
+        (
+            batch_id,
+            datetime.now(UTC),
+            actor,
+            source,
+            filename,
+            park_id,
+            enterprise_id,
+            received,
+            inserted,
+            unchanged,
+            revised,
+        ),
     )
     if inserted or revised:
-        store.audit(actor, "readings.merge", "ingest_batch", batch_id, after=result.as_dict(),
-                    park_id=park_id, enterprise_id=enterprise_id)
+        store.audit(
+            actor,
+            "readings.merge",
+            "ingest_batch",
+            batch_id,
+            after=result.as_dict(),
+            park_id=park_id,
+            enterprise_id=enterprise_id,
+        )
     return result

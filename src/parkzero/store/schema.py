@@ -99,7 +99,9 @@ def upgrade(db: Database) -> list[int]:
     applied: list[int] = []
     with db.write_lock:
         if not db.table_exists("schema_version"):
-            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ)"
+            )
         have = current_version(db)
         for version, statements in enumerate(MIGRATIONS, start=1):
             if version <= have:
@@ -107,8 +109,6 @@ def upgrade(db: Database) -> list[int]:
             with db.transaction():
                 for stmt in statements:
                     db.execute(_render(stmt, db.engine))
-                db.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)", (version, datetime.now(UTC))
-                )
+                db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, datetime.now(UTC)))
             applied.append(version)
     return applied
