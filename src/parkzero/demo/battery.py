@@ -6,7 +6,8 @@ Periods from 沪发改价管〔2022〕50号 (see DESIGN §6): valley 22:00-06:00
 - charge at rated power in the valley (22-06) and again in the flat hours between the two peaks (11-18, or
   15-18 in July-September), until the upper SOC limit;
 - discharge at rated power in the peak hours until the lower SOC limit, but never more than the park's net
-  load in the interval (the battery does not export);
+  load in the interval (the battery does not export); where a peak block holds a sharp peak (12-14 in July and
+  August, 19-21 in January and December) the battery waits for the sharp peak and discharges from its start;
 - idle otherwise.
 
 Within one charging or discharging window the state of charge moves monotonically, so each window is solved
@@ -54,7 +55,10 @@ def tou_actions(hour: np.ndarray, month: np.ndarray) -> np.ndarray:
     morning_peak_end = np.where(summer, 15.0, 11.0)
     peak = ((hour >= 8.0) & (hour < morning_peak_end)) | ((hour >= 18.0) & (hour < 21.0))
     midday_flat = (hour >= morning_peak_end) & (hour < 18.0)
-    return np.where(valley | midday_flat, 1, np.where(peak, -1, 0)).astype(np.int8)
+    # hold the charge for the sharp peak: Jul-Aug 12-14 (peak block 08-15), Jan and Dec 19-21 (block 18-21)
+    wait = (np.isin(month, (7, 8)) & (hour >= 8.0) & (hour < 12.0)) | (
+        np.isin(month, (1, 12)) & (hour >= 18.0) & (hour < 19.0))
+    return np.where(valley | midday_flat, 1, np.where(peak & ~wait, -1, 0)).astype(np.int8)
 
 
 def dispatch(net_load_kwh: np.ndarray, actions: np.ndarray, battery: BatteryParams, dt_h: float = 0.25,

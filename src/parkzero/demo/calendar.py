@@ -69,10 +69,9 @@ def holiday_name(day: dt.date | dt.datetime | pd.Timestamp | str) -> str | None:
 
 def _per_day(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     """Unique local dates of `index` and, for every element, the position of its date among them."""
-    days = index.normalize()
-    unique, inverse = np.unique(days.asi8, return_inverse=True)
-    dates = [pd.Timestamp(v, tz=index.tz).date() for v in unique]
-    return np.asarray(dates, dtype=object), inverse.reshape(-1)
+    local = index.tz_localize(None) if index.tz is not None else index
+    unique, inverse = np.unique(local.normalize().to_numpy(), return_inverse=True)
+    return np.asarray(pd.DatetimeIndex(unique).date, dtype=object), inverse.reshape(-1)
 
 
 def working_day_mask(index: pd.DatetimeIndex) -> np.ndarray:

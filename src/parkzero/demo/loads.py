@@ -127,7 +127,7 @@ def data_centre_towers(temp_air_c: np.ndarray) -> np.ndarray:
 class SteelPlant:
     """Parameters of the EAF meltshop (a small scrap-based mini-mill)."""
 
-    heat_size_t: float = 12.0  # liquid steel per heat [t]
+    heat_size_t: float = 15.0  # liquid steel per heat [t]
     tap_to_tap_min: float = 62.0  # mean tap-to-tap time [min]
     power_off_min: tuple[float, float] = (15.0, 22.0)  # tapping, charging, fettling [min], uniform range
     lf_delay_min: int = 5  # ladle furnace starts after tapping [min]

@@ -274,29 +274,29 @@ def _grid_storage_weather(b: _Builder) -> None:
 
 def _steel(b: _Builder) -> None:
     e, bd = "steel", "steel-works"
-    b.asset("steel-eaf", "30 MVA electric arc furnace (12 t heats)", "flexible_load", bd, e, power_max_kw=9000.0,
+    b.asset("steel-eaf", "30 MVA electric arc furnace (15 t heats)", "flexible_load", bd, e, power_max_kw=9000.0,
             power_min_kw=0.0, shiftable_energy_kwh_per_day=40000.0, window_start="22:00", window_end="08:00")
     sd = 0.05  # share of standby loads kept during the Spring Festival shutdown
     m = b.meter("m-steel-main", "Meltshop 35 kV incoming", bd, e, model="DTZ341")
     main = m.kwh("steel.main.kwh", "Steel works incoming", _m("shift3", 180, 0.5, shutdown=0.3))
     main_q = m.kvarh("steel.main.kvarh", "Steel works incoming reactive", main, 0.45)
     m = b.meter("m-steel-eaf", "EAF transformer", bd, e, model="DTZ341")
-    eaf = m.kwh("steel.eaf.kwh", "Electric arc furnace", _m("eaf_arc", 8000, 0.01, shutdown=sd, noise=0.02),
+    eaf = m.kwh("steel.eaf.kwh", "Electric arc furnace", _m("eaf_arc", 8500, 0.01, shutdown=sd, noise=0.02),
                 parent=main, asset="steel-eaf")
     m.kvarh("steel.eaf.kvarh", "Electric arc furnace reactive", eaf, 0.75, parent=main_q)
     m = b.meter("m-steel-lf", "Ladle furnace transformer", bd, e, model="DTZ341")
-    lf = m.kwh("steel.lf.kwh", "Ladle furnace", _m("eaf_lf", 2500, 0.02, shutdown=sd), parent=main)
+    lf = m.kwh("steel.lf.kwh", "Ladle furnace", _m("eaf_lf", 2000, 0.02, shutdown=sd), parent=main)
     m.kvarh("steel.lf.kvarh", "Ladle furnace reactive", lf, 0.6, parent=main_q)
     m = b.meter("m-steel-rolling", "Rolling mill drives", bd, e, model="DTZ341")
-    rolling = m.kwh("steel.rolling.kwh", "Rolling mill", _m("steel_rolling", 3200, 0.08, shutdown=sd), parent=main)
+    rolling = m.kwh("steel.rolling.kwh", "Rolling mill", _m("steel_rolling", 1500, 0.1, shutdown=sd), parent=main)
     m.kvarh("steel.rolling.kvarh", "Rolling mill reactive", rolling, 0.35, parent=main_q)
     m = b.meter("m-steel-aux", "Meltshop auxiliaries MCC", bd, e, model="AMC96L")
-    m.kwh("steel.caster.kwh", "Continuous caster", _m("steel_casting", 650, 0.15, shutdown=sd), parent=main)
-    m.kwh("steel.reheat-fans.kwh", "Reheating furnace combustion fans", _m("steel_rolling", 420, 0.35, shutdown=sd),
+    m.kwh("steel.caster.kwh", "Continuous caster", _m("steel_casting", 450, 0.15, shutdown=sd), parent=main)
+    m.kwh("steel.reheat-fans.kwh", "Reheating furnace combustion fans", _m("steel_rolling", 300, 0.35, shutdown=sd),
           parent=main)
-    m.kwh("steel.dedusting.kwh", "Fume extraction and bag filter", _m("eaf_on", 1500, 0.3, shutdown=sd), parent=main)
-    m.kwh("steel.water-pumps.kwh", "Cooling water pumps", _m("steel_operating", 700, 0.3, shutdown=sd), parent=main)
-    m.kwh("steel.compressors.kwh", "Compressed air", _m("steel_operating", 450, 0.25, shutdown=sd), parent=main)
+    m.kwh("steel.dedusting.kwh", "Fume extraction and bag filter", _m("eaf_on", 700, 0.3, shutdown=sd), parent=main)
+    m.kwh("steel.water-pumps.kwh", "Cooling water pumps", _m("steel_operating", 320, 0.3, shutdown=sd), parent=main)
+    m.kwh("steel.compressors.kwh", "Compressed air", _m("steel_operating", 300, 0.25, shutdown=sd), parent=main)
     m.kwh("steel.cranes.kwh", "Overhead cranes", _m("eaf_on", 380, 0.2, shutdown=sd, noise=0.15), parent=main)
     m.kwh("steel.scrap-yard.kwh", "Scrap yard magnet cranes and shear", _m("steel_operating", 300, 0.1, shutdown=sd,
                                                                              noise=0.2), parent=main)
@@ -310,7 +310,7 @@ def _steel(b: _Builder) -> None:
     gas = m.channel("steel.gas.main.nm3", "Natural gas incoming", "gas_volume", "gas",
                     _m("steel_operating", 25, 0.5, shutdown=0.1))
     m.channel("steel.gas.reheat.nm3", "Reheating furnace natural gas", "gas_volume", "gas",
-              _m("steel_rolling", 360, 0.3, shutdown=0.02), parent=gas)
+              _m("steel_rolling", 420, 0.3, shutdown=0.02), parent=gas)
     m.channel("steel.gas.ladle-preheat.nm3", "Ladle preheating natural gas", "gas_volume", "gas",
               _m("steel_operating", 60, 0.4, shutdown=0.05), parent=gas)
     m = b.meter("m-steel-water", "Make-up water meter", bd, e, model="LXS-100")
@@ -340,7 +340,7 @@ def _cathode(b: _Builder) -> None:
     m = b.meter("m-cathode-process", "Process MCC", bd, e, model="AMC96L")
     m.kwh("cathode.mixing.kwh", "Precursor and lithium mixing", _m("shift3", 320, 0.15, shutdown=0.05, noise=0.08),
           parent=main)
-    m.kwh("cathode.milling.kwh", "Jet milling and classifying", _m("shift3", 850, 0.1, shutdown=0.05, noise=0.06),
+    m.kwh("cathode.milling.kwh", "Jet milling and classifying", _m("shift3", 500, 0.1, shutdown=0.05, noise=0.06),
           parent=main, asset="cathode-milling")
     m.kwh("cathode.coating.kwh", "LFP carbon coating and sintering aux", _m("shift3", 240, 0.2, shutdown=0.1),
           parent=main)

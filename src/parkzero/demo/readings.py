@@ -444,5 +444,7 @@ def _grid(ev: _Evaluator, totals: dict[str, np.ndarray], covered: set[str]) -> N
                - totals["pv_generation"] - ev.special["battery_discharge"])
     uncovered = totals["load"] - sum((ev.interval_values(c) for c in covered), np.zeros(ev.ctx.n))
     reactive = totals["reactive"] + GRID_TAN_PHI_UNMETERED * (np.clip(uncovered, 0.0, None) + totals["ev_charging"])
+    # the battery never discharges more than the net load, so the balance can be a rounding error off zero
+    balance = np.where(np.abs(balance) < 1e-9, 0.0, balance)
     ev.special.update({"grid_import": np.maximum(balance, 0.0), "grid_export": np.maximum(-balance, 0.0),
                        "grid_reactive": reactive})

@@ -142,8 +142,8 @@ class Database:
     def fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         c = self.conn()
         if self.engine == DUCKDB:
-            res = c.execute(sql, list(params))
-            return _as_table(res.arrow() if hasattr(res, "arrow") else res.fetch_arrow_table())
+            rel = c.sql(sql, params=list(params))
+            return _as_table(rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow())
         with c.cursor() as cur:
             cur.execute(self._sql(sql), list(params))
             names = [d.name for d in cur.description]

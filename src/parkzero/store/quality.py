@@ -2,7 +2,8 @@
 
 Completeness counts readings that are not rejected against the intervals expected in [start, end); the
 national key-energy-user online monitoring rules ask for at least 90% of 15-minute points.
-Outliers are values further than 6 scaled median absolute deviations (1.4826 x MAD) from the median, and
+Outliers are values further than 6 scaled median absolute deviations (1.4826 x MAD; 1.2533 x mean absolute
+deviation where MAD is 0) from the median, and
 negative interval energy. Gap filling never happens by itself: `fill_gaps` writes readings with quality
 `filled` through the normal merge, so they are audited, rolled up and visibly marked.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -60,10 +62,12 @@ def quality_report(
     unknown = [c for c in codes if c not in index]
     if unknown:
         raise ValidationFailed(f"no channel {', '.join(unknown)} in park {park_code!r} visible to you")
-    return [_channel_quality(store, index[c], start, end) for c in codes]
+    tz = ZoneInfo(repo.get_park(store, scope, park_code)["timezone"])
+    return [_channel_quality(store, index[c], start, end, tz) for c in codes]
 
 
-def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: datetime) -> ChannelQuality:
+def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: datetime, tz: ZoneInfo) -> ChannelQuality:
+    """Figures of one channel; times are shown in the park's time zone."""
     step = timedelta(seconds=ch.interval_s)
     expected = int((end - start) / step)
     table = store.db.fetch_arrow(
@@ -86,6 +90,8 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
     if check_values.size >= 10:
         med = np.median(check_values)
         mad = 1.4826 * np.median(np.abs(check_values - med))
+        if mad == 0:  # more than half the values equal: fall back to the mean absolute deviation
+            mad = 1.2533 * np.mean(np.abs(check_values - med))
         if mad > 0:
             mask = np.abs(check_values - med) > OUTLIER_MADS * mad
             outlier_mask[: mask.size] |= mask
@@ -93,7 +99,7 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         outlier_mask |= good_values < 0
     good_ts = [t for t, g in zip(ts, good, strict=True) if g]
     examples = [
-        {"ts": good_ts[i].isoformat(), "value": float(good_values[i])}
+        {"ts": good_ts[i].astimezone(tz).isoformat(), "value": float(good_values[i])}
         for i in np.flatnonzero(outlier_mask)[:10]
     ]
     completeness = 100.0 * present / expected if expected else 0.0
@@ -110,7 +116,7 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         counter_resets=resets,
         outliers=int(outlier_mask.sum()),
         gaps=[
-            {"start": a.isoformat(), "end": b.isoformat(), "missing_intervals": int((b - a) / step)}
+            {"start": a.astimezone(tz).isoformat(), "end": b.astimezone(tz).isoformat(), "missing_intervals": int((b - a) / step)}
             for a, b in gaps
         ],
         outlier_examples=examples,
