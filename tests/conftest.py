@@ -38,6 +38,21 @@ def store_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_store() -> Iterator[Store]:
+    """A store on a fresh PostgreSQL schema, for what only PostgreSQL does."""
+    schema = f"pz_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+    s = open_store(_pg_schema_url(schema))
+    try:
+        yield s
+    finally:
+        s.close()
+        with psycopg.connect(PG_URL, autocommit=True) as con:
+            con.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
 def store(store_url) -> Iterator[Store]:
     s = open_store(store_url)
     try:

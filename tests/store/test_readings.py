@@ -149,3 +149,20 @@ def test_every_merge_is_audited(park):
     res = merge(park, [(c, T0, 1.0)])
     row = park.db.fetchone("SELECT actor, action, entity_id FROM audit_log WHERE action = 'readings.merge'")
     assert row == ("tester", "readings.merge", str(res.batch_id))
+
+
+def test_schema_upgrade_is_idempotent_and_versioned(store):
+    from parkzero.store import schema
+
+    assert schema.upgrade(store.db) == []
+    assert schema.current_version(store.db) == len(schema.MIGRATIONS)
+
+
+@pytest.mark.postgres
+def test_audit_log_is_append_only_on_postgres(pg_store):
+    store = pg_store
+    store.audit("tester", "create", "zones", 1, after={"code": "z"})
+    with pytest.raises(Exception, match="append-only"):
+        store.db.execute("UPDATE audit_log SET actor = 'mallory'")
+    with pytest.raises(Exception, match="append-only"):
+        store.db.execute("DELETE FROM audit_log")

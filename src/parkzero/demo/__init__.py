@@ -1,0 +1,12 @@
+"""The demo park: a Baoshan-style zero-carbon industrial park and one year of its 15-minute data.
+
+Modules (import them directly; this package imports nothing so that ``parkzero`` starts fast):
+
+- `parkzero.demo.park`: `demo_registry(seed)` (the registry document), `demo_summary(registry)`;
+- `parkzero.demo.readings`: `demo_readings(registry, year, seed, start, end)` (pyarrow tables per meter);
+- `parkzero.demo.weather`: `shanghai_weather(year, seed, ...)` (clear sky x documented cloud model);
+- `parkzero.demo.calendar`: `is_working_day(date)` and its vectorised form (Chinese holidays, 调休);
+- `parkzero.demo.pv`, `loads`, `battery`, `identifiers`: the physics, load shapes, battery rule and
+  identifiers behind them;
+- `parkzero.demo.build`: `build_demo(store, ...)` writes the registry and the readings into a store.
+"""

@@ -57,12 +57,18 @@ def tou_actions(hour: np.ndarray, month: np.ndarray) -> np.ndarray:
     midday_flat = (hour >= morning_peak_end) & (hour < 18.0)
     # hold the charge for the sharp peak: Jul-Aug 12-14 (peak block 08-15), Jan and Dec 19-21 (block 18-21)
     wait = (np.isin(month, (7, 8)) & (hour >= 8.0) & (hour < 12.0)) | (
-        np.isin(month, (1, 12)) & (hour >= 18.0) & (hour < 19.0))
+        np.isin(month, (1, 12)) & (hour >= 18.0) & (hour < 19.0)
+    )
     return np.where(valley | midday_flat, 1, np.where(peak & ~wait, -1, 0)).astype(np.int8)
 
 
-def dispatch(net_load_kwh: np.ndarray, actions: np.ndarray, battery: BatteryParams, dt_h: float = 0.25,
-             soc_start_pct: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dispatch(
+    net_load_kwh: np.ndarray,
+    actions: np.ndarray,
+    battery: BatteryParams,
+    dt_h: float = 0.25,
+    soc_start_pct: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Charge and discharge energy and end-of-interval state of charge under the time-of-use rule.
 
     Parameters

@@ -44,11 +44,7 @@ def credit_check_char(first17: str) -> str:
 
 def credit_code_valid(code: str) -> bool:
     """Whether `code` is 18 characters of the GB 32100 alphabet with a correct check character."""
-    return (
-        len(code) == 18
-        and all(ch in CREDIT_ALPHABET for ch in code)
-        and credit_check_char(code[:17]) == code[17]
-    )
+    return len(code) == 18 and all(ch in CREDIT_ALPHABET for ch in code) and credit_check_char(code[:17]) == code[17]
 
 
 def make_credit_code(rng: np.random.Generator, division: str = BAOSHAN_DIVISION) -> str:

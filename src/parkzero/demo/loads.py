@@ -13,11 +13,38 @@ import numpy as np
 
 # Office occupancy on working days: (hour, fraction of the peak) breakpoints, linear in between (8:30-18:00
 # full, lunch dip, stragglers until ~20:00).
-OFFICE_WORKDAY = ((0, 0.03), (7.0, 0.03), (8.0, 0.45), (8.5, 1.0), (12.0, 1.0), (12.25, 0.8), (13.0, 0.8),
-                  (13.25, 1.0), (18.0, 1.0), (18.5, 0.55), (20.0, 0.2), (22.0, 0.05), (24.0, 0.03))
+OFFICE_WORKDAY = (
+    (0, 0.03),
+    (7.0, 0.03),
+    (8.0, 0.45),
+    (8.5, 1.0),
+    (12.0, 1.0),
+    (12.25, 0.8),
+    (13.0, 0.8),
+    (13.25, 1.0),
+    (18.0, 1.0),
+    (18.5, 0.55),
+    (20.0, 0.2),
+    (22.0, 0.05),
+    (24.0, 0.03),
+)
 OFFICE_RESTDAY = ((0, 0.03), (9.0, 0.03), (10.0, 0.10), (16.0, 0.10), (17.0, 0.03), (24.0, 0.03))
-CANTEEN_WORKDAY = ((0, 0.02), (6.0, 0.02), (7.0, 0.35), (8.5, 0.35), (9.0, 0.15), (10.5, 0.5), (11.0, 1.0),
-                   (12.75, 1.0), (13.5, 0.2), (16.5, 0.4), (17.0, 0.8), (18.5, 0.8), (19.5, 0.05), (24.0, 0.02))
+CANTEEN_WORKDAY = (
+    (0, 0.02),
+    (6.0, 0.02),
+    (7.0, 0.35),
+    (8.5, 0.35),
+    (9.0, 0.15),
+    (10.5, 0.5),
+    (11.0, 1.0),
+    (12.75, 1.0),
+    (13.5, 0.2),
+    (16.5, 0.4),
+    (17.0, 0.8),
+    (18.5, 0.8),
+    (19.5, 0.05),
+    (24.0, 0.02),
+)
 LAB_DAY = ((0, 0.05), (8.0, 0.05), (8.75, 1.0), (17.0, 1.0), (17.75, 0.1), (20.0, 0.05), (24.0, 0.05))
 
 
@@ -87,7 +114,9 @@ def heating_demand(temp_air_c: np.ndarray, balance_c: float = 12.0, full_c: floa
     return np.clip((balance_c - temp_air_c) / (balance_c - full_c), 0.0, 1.0)
 
 
-def hvac(schedule: np.ndarray, temp_air_c: np.ndarray, ventilation: float = 0.12, heating_share: float = 0.7) -> np.ndarray:
+def hvac(
+    schedule: np.ndarray, temp_air_c: np.ndarray, ventilation: float = 0.12, heating_share: float = 0.7
+) -> np.ndarray:
     """Electric HVAC load [-]: schedule x (ventilation + cooling + heating_share x heating), at most 1.
 
     Shanghai offices cool with chillers or VRF in summer and heat with the same heat pumps in winter, whose
@@ -140,17 +169,28 @@ class SteelPlant:
     maintenance_hours: tuple[float, float] = (8.0, 14.0)
 
 
-def steel_operating_minutes(minute_hour: np.ndarray, minute_weekday: np.ndarray, minute_working: np.ndarray,
-                            minute_shutdown: np.ndarray, plant: SteelPlant = SteelPlant()) -> np.ndarray:
+def steel_operating_minutes(
+    minute_hour: np.ndarray,
+    minute_weekday: np.ndarray,
+    minute_working: np.ndarray,
+    minute_shutdown: np.ndarray,
+    plant: SteelPlant = SteelPlant(),
+) -> np.ndarray:
     """Minutes the meltshop may melt [bool]: three shifts on working days, valley hours only (22-06) on rest
     days, no melting in the weekly maintenance window or the Spring Festival shutdown."""
     valley = (minute_hour >= 22.0) | (minute_hour < 6.0)
-    maintenance = (minute_weekday == plant.maintenance_weekday) & (minute_hour >= plant.maintenance_hours[0]) & (
-        minute_hour < plant.maintenance_hours[1]) & minute_working
+    maintenance = (
+        (minute_weekday == plant.maintenance_weekday)
+        & (minute_hour >= plant.maintenance_hours[0])
+        & (minute_hour < plant.maintenance_hours[1])
+        & minute_working
+    )
     return np.where(minute_working, ~maintenance, valley) & ~minute_shutdown
 
 
-def steel_heats(rng: np.random.Generator, operating: np.ndarray, plant: SteelPlant = SteelPlant()) -> dict[str, np.ndarray]:
+def steel_heats(
+    rng: np.random.Generator, operating: np.ndarray, plant: SteelPlant = SteelPlant()
+) -> dict[str, np.ndarray]:
     """Simulate EAF heats on a one-minute grid.
 
     A continuous sequence of heats (gamma-distributed tap-to-tap times around `tap_to_tap_min`, power-off
@@ -192,7 +232,7 @@ def steel_heats(rng: np.random.Generator, operating: np.ndarray, plant: SteelPla
     lf = _after(tapped, plant.lf_delay_min, plant.lf_duration_min)
     casting = _after(tapped, plant.casting_delay_min, plant.casting_duration_min)
     rolled_t = np.zeros(n)
-    rolled_t[plant.rolling_delay_min:] = tap_t[: n - plant.rolling_delay_min] * plant.rolling_yield
+    rolled_t[plant.rolling_delay_min :] = tap_t[: n - plant.rolling_delay_min] * plant.rolling_yield
     rolling = _after(tapped, plant.rolling_delay_min - 30, 60)
     return {"arc": arc, "tap_t": tap_t, "lf": lf, "casting": casting, "rolling": rolling, "rolled_t": rolled_t}
 
@@ -217,8 +257,9 @@ def persistent_days(rng: np.random.Generator, n_days: int, p_on: float, persiste
     return fresh[last_fresh]
 
 
-def maintenance_stops(rng: np.random.Generator, n_days: int, stops_per_year: float = 5.0,
-                      duration_days: tuple[int, int] = (2, 4)) -> np.ndarray:
+def maintenance_stops(
+    rng: np.random.Generator, n_days: int, stops_per_year: float = 5.0, duration_days: tuple[int, int] = (2, 4)
+) -> np.ndarray:
     """Days a continuous unit (a kiln) is down for maintenance [bool]: stops start on random days, each lasts a
     whole number of days drawn uniformly from `duration_days` (inclusive)."""
     starts = rng.random(n_days) < stops_per_year / 365.0
@@ -228,8 +269,9 @@ def maintenance_stops(rng: np.random.Generator, n_days: int, stops_per_year: flo
     return day < until
 
 
-def ev_active_points(rng: np.random.Generator, arrivals: np.ndarray, durations: tuple[int, ...],
-                     points: int) -> np.ndarray:
+def ev_active_points(
+    rng: np.random.Generator, arrivals: np.ndarray, durations: tuple[int, ...], points: int
+) -> np.ndarray:
     """Charge points busy in each interval, from Poisson session arrivals.
 
     Parameters
@@ -252,20 +294,50 @@ def ev_active_points(rng: np.random.Generator, arrivals: np.ndarray, durations: 
 
 # expected session starts per point per hour, by local hour
 EV_ARRIVALS = {
-    "ev_workplace": (((0, 0.0), (7.25, 0.0), (8.0, 0.25), (9.0, 0.3), (10.0, 0.05), (13.0, 0.05), (14.0, 0.0),
-                      (24, 0.0)), 0.1),
-    "ev_public_dc": (((0, 0.02), (6.0, 0.02), (7.0, 0.12), (11.0, 0.15), (12.0, 0.3), (13.5, 0.15), (17.0, 0.2),
-                      (18.5, 0.35), (20.0, 0.2), (23.0, 0.08), (24, 0.02)), 1.0),
-    "ev_truck": (((0, 0.05), (5.0, 0.05), (6.0, 0.0), (11.25, 0.0), (11.5, 0.5), (12.75, 0.5), (13.0, 0.0),
-                  (21.5, 0.0), (22.0, 0.6), (23.0, 0.3), (24, 0.05)), 0.3),
+    "ev_workplace": (
+        ((0, 0.0), (7.25, 0.0), (8.0, 0.25), (9.0, 0.3), (10.0, 0.05), (13.0, 0.05), (14.0, 0.0), (24, 0.0)),
+        0.1,
+    ),
+    "ev_public_dc": (
+        (
+            (0, 0.02),
+            (6.0, 0.02),
+            (7.0, 0.12),
+            (11.0, 0.15),
+            (12.0, 0.3),
+            (13.5, 0.15),
+            (17.0, 0.2),
+            (18.5, 0.35),
+            (20.0, 0.2),
+            (23.0, 0.08),
+            (24, 0.02),
+        ),
+        1.0,
+    ),
+    "ev_truck": (
+        (
+            (0, 0.05),
+            (5.0, 0.05),
+            (6.0, 0.0),
+            (11.25, 0.0),
+            (11.5, 0.5),
+            (12.75, 0.5),
+            (13.0, 0.0),
+            (21.5, 0.0),
+            (22.0, 0.6),
+            (23.0, 0.3),
+            (24, 0.05),
+        ),
+        0.3,
+    ),
 }
 # session lengths [15-min intervals] and mean power while busy as a share of the rated power (taper)
-EV_SESSIONS = {"ev_workplace": ((8, 10, 12, 14), 0.95), "ev_public_dc": ((2, 3, 4), 0.7),
-               "ev_truck": ((4, 5, 6), 0.85)}
+EV_SESSIONS = {"ev_workplace": ((8, 10, 12, 14), 0.95), "ev_public_dc": ((2, 3, 4), 0.7), "ev_truck": ((4, 5, 6), 0.85)}
 
 
-def ev_charging(rng: np.random.Generator, pattern: str, hour: np.ndarray, working: np.ndarray, points: int,
-                dt_h: float = 0.25) -> np.ndarray:
+def ev_charging(
+    rng: np.random.Generator, pattern: str, hour: np.ndarray, working: np.ndarray, points: int, dt_h: float = 0.25
+) -> np.ndarray:
     """Charging power of `points` charge points as a multiple of one point's rating [-] (0 .. points).
 
     ``ev_workplace``: AC chargers, arrivals 7:30-10:00 on working days (10 % on rest days), 2-3.5 h

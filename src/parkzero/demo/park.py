@@ -5,7 +5,8 @@ assets, meters with their channels, products); `demo_channel_models` returns, fo
 model `parkzero.demo.readings` uses to generate its readings. The seed only changes identifiers (credit codes,
 meter serials); the park's layout is fixed.
 
-The park (about 130 GWh a year, ~9 MWp of PV, a 5 MWh battery):
+The park (about 180 GWh of load a year for seed 42, 8.8 MWp of PV, a 5 MWh / 2.5 MW battery, 72 EV charge
+points):
 
 - north zone (heavy industry): a scrap-based EAF mini-mill rolling rebar (EAF, ladle furnace, caster,
   gas-fired reheating furnace, rolling mill); a battery-materials plant calcining NCM and LFP cathode material
@@ -36,9 +37,17 @@ OPERATOR = "operator"
 INTERVAL_S = 900
 
 UNITS = {
-    "active_energy": "kWh", "reactive_energy": "kvarh", "active_power": "kW", "gas_volume": "Nm3",
-    "water_volume": "m3", "steam_mass": "t", "heat": "GJ", "mass": "t", "temperature": "degC",
-    "irradiance": "W/m2", "state_of_charge": "%",
+    "active_energy": "kWh",
+    "reactive_energy": "kvarh",
+    "active_power": "kW",
+    "gas_volume": "Nm3",
+    "water_volume": "m3",
+    "steam_mass": "t",
+    "heat": "GJ",
+    "mass": "t",
+    "temperature": "degC",
+    "irradiance": "W/m2",
+    "state_of_charge": "%",
 }
 
 
@@ -111,26 +120,61 @@ class _Builder:
     def zone(self, code: str, name: str, name_zh: str) -> None:
         self.zones.append({"code": code, "name": name, "name_zh": name_zh})
 
-    def building(self, code: str, name: str, name_zh: str, zone: str, floor_area_m2: float, use: str,
-                 year_built: int) -> None:
-        self.buildings.append({"code": code, "name": name, "name_zh": name_zh, "zone": zone,
-                               "floor_area_m2": float(floor_area_m2), "use": use, "year_built": year_built})
+    def building(
+        self, code: str, name: str, name_zh: str, zone: str, floor_area_m2: float, use: str, year_built: int
+    ) -> None:
+        self.buildings.append(
+            {
+                "code": code,
+                "name": name,
+                "name_zh": name_zh,
+                "zone": zone,
+                "floor_area_m2": float(floor_area_m2),
+                "use": use,
+                "year_built": year_built,
+            }
+        )
 
-    def enterprise(self, code: str, name: str, name_zh: str, industry_code: str, building: str,
-                   is_startup: bool = False) -> None:
-        self.enterprises.append({"code": code, "name": name, "name_zh": name_zh,
-                                 "credit_code": make_credit_code(self.rng), "industry_code": industry_code,
-                                 "is_startup": is_startup, "building": building})
+    def enterprise(
+        self, code: str, name: str, name_zh: str, industry_code: str, building: str, is_startup: bool = False
+    ) -> None:
+        self.enterprises.append(
+            {
+                "code": code,
+                "name": name,
+                "name_zh": name_zh,
+                "credit_code": make_credit_code(self.rng),
+                "industry_code": industry_code,
+                "is_startup": is_startup,
+                "building": building,
+            }
+        )
 
-    def asset(self, code: str, name: str, kind: str, building: str | None, enterprise: str | None,
-              **params: float | int | str) -> None:
-        self.assets.append({"code": code, "name": name, "kind": kind, "building": building,
-                            "enterprise": enterprise, "params": dict(params)})
+    def asset(
+        self, code: str, name: str, kind: str, building: str | None, enterprise: str | None, **params: float | int | str
+    ) -> None:
+        self.assets.append(
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "building": building,
+                "enterprise": enterprise,
+                "params": dict(params),
+            }
+        )
 
-    def meter(self, code: str, name: str, building: str | None, enterprise: str | None,
-              model: str = "DTSD1352") -> _Meter:
-        record = {"code": code, "name": name, "building": building, "enterprise": enterprise,
-                  "serial": make_serial(self.rng, model), "channels": []}
+    def meter(
+        self, code: str, name: str, building: str | None, enterprise: str | None, model: str = "DTSD1352"
+    ) -> _Meter:
+        record = {
+            "code": code,
+            "name": name,
+            "building": building,
+            "enterprise": enterprise,
+            "serial": make_serial(self.rng, model),
+            "channels": [],
+        }
         self.meters.append(record)
         return _Meter(self, record)
 
@@ -143,33 +187,63 @@ class _Meter:
     builder: _Builder
     record: dict
 
-    def channel(self, code: str, name: str, quantity_kind: str, purpose: str, model: ChannelModel = NONE, *,
-                parent: str | None = None, asset: str | None = None, behaviour: str = "interval") -> str:
-        self.record["channels"].append({
-            "code": code, "name": name, "quantity_kind": quantity_kind, "unit": UNITS[quantity_kind],
-            "interval_s": INTERVAL_S, "behaviour": behaviour, "purpose": purpose,
-            "building": self.record["building"], "enterprise": self.record["enterprise"], "asset": asset,
-            "parent": parent,
-        })
+    def channel(
+        self,
+        code: str,
+        name: str,
+        quantity_kind: str,
+        purpose: str,
+        model: ChannelModel = NONE,
+        *,
+        parent: str | None = None,
+        asset: str | None = None,
+        behaviour: str = "interval",
+    ) -> str:
+        self.record["channels"].append(
+            {
+                "code": code,
+                "name": name,
+                "quantity_kind": quantity_kind,
+                "unit": UNITS[quantity_kind],
+                "interval_s": INTERVAL_S,
+                "behaviour": behaviour,
+                "purpose": purpose,
+                "building": self.record["building"],
+                "enterprise": self.record["enterprise"],
+                "asset": asset,
+                "parent": parent,
+            }
+        )
         self.builder.models[code] = model
         return code
 
-    def kwh(self, code: str, name: str, model: ChannelModel = NONE, *, parent: str | None = None,
-            asset: str | None = None, purpose: str = "load") -> str:
+    def kwh(
+        self,
+        code: str,
+        name: str,
+        model: ChannelModel = NONE,
+        *,
+        parent: str | None = None,
+        asset: str | None = None,
+        purpose: str = "load",
+    ) -> str:
         return self.channel(code, name, "active_energy", purpose, model, parent=parent, asset=asset)
 
-    def kvarh(self, code: str, name: str, active: str, tan_phi: float, *, parent: str | None = None,
-              asset: str | None = None) -> str:
+    def kvarh(
+        self, code: str, name: str, active: str, tan_phi: float, *, parent: str | None = None, asset: str | None = None
+    ) -> str:
         model = ChannelModel(driver="sources", sources=(active,), factor=tan_phi, noise=0.02)
         return self.channel(code, name, "reactive_energy", "load", model, parent=parent, asset=asset)
 
 
-def _m(driver: str, rate: float, base: float = 0.0, **kw: float) -> ChannelModel:
+def load_model(driver: str, rate: float, base: float = 0.0, **kw: float) -> ChannelModel:
+    """Shorthand for a profile-driven `ChannelModel`: `rate` [unit/h] at driver 1, `base` share always on."""
     return ChannelModel(driver=driver, rate=rate, base=base, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # the park, area by area
+
 
 def _layout(b: _Builder) -> None:
     b.zone("north", "North Zone - Advanced Manufacturing", "北区·先进制造")
@@ -188,26 +262,34 @@ def _layout(b: _Builder) -> None:
     ):
         b.building(*args)
 
-    b.enterprise(OPERATOR, "Shanghai Baoshan Zero-Carbon Park Operation Co., Ltd.", "上海宝山零碳园区运营有限公司",
-                 "L7221", "service-centre")
-    b.enterprise("steel", "Shanghai Yuepu Precision Steel Co., Ltd.", "上海月浦精密钢材有限公司", "C3120",
-                 "steel-works")
-    b.enterprise("cathode", "Shanghai Luodian New Energy Materials Co., Ltd.", "上海罗店新能源材料有限公司",
-                 "C3985", "cathode-plant")
-    b.enterprise("datacentre", "Shanghai Songnan Cloud Data Co., Ltd.", "上海淞南云数据科技有限公司", "I6450",
-                 "data-centre")
-    b.enterprise("design", "Shanghai Wusong Engineering Design Institute Co., Ltd.", "上海吴淞工程设计院有限公司",
-                 "M7484", "office-a")
-    b.enterprise("software", "Shanghai Gucun Digital Technology Co., Ltd.", "上海顾村数字科技有限公司", "I6513",
-                 "office-a")
-    b.enterprise("trading", "Shanghai Yanghang Metals Trading Co., Ltd.", "上海杨行金属贸易有限公司", "F5164",
-                 "office-b")
-    b.enterprise("testing", "Shanghai Dachang Testing and Certification Co., Ltd.", "上海大场检测认证有限公司",
-                 "M7452", "testing-centre")
+    for code, name, name_zh, industry, building in ENTERPRISES:
+        b.enterprise(code, name, name_zh, industry, building)
     for code, name, name_zh, industry in STARTUPS:
         b.enterprise(code, name, name_zh, industry, "incubator", is_startup=True)
 
 
+# code, name, Chinese name, GB/T 4754-2017 industry class, building
+# fmt: off
+ENTERPRISES = (
+    (OPERATOR, "Shanghai Baoshan Zero-Carbon Park Operation Co., Ltd.", "上海宝山零碳园区运营有限公司",
+     "L7221", "service-centre"),  # 园区管理服务
+    ("steel", "Shanghai Yuepu Precision Steel Co., Ltd.", "上海月浦精密钢材有限公司",
+     "C3120", "steel-works"),  # 炼钢
+    ("cathode", "Shanghai Luodian New Energy Materials Co., Ltd.", "上海罗店新能源材料有限公司",
+     "C3985", "cathode-plant"),  # 电子专用材料制造
+    ("datacentre", "Shanghai Songnan Cloud Data Co., Ltd.", "上海淞南云数据科技有限公司",
+     "I6450", "data-centre"),  # 互联网数据服务
+    ("design", "Shanghai Wusong Engineering Design Institute Co., Ltd.", "上海吴淞工程设计院有限公司",
+     "M7484", "office-a"),  # 工程设计活动
+    ("software", "Shanghai Gucun Digital Technology Co., Ltd.", "上海顾村数字科技有限公司",
+     "I6513", "office-a"),  # 应用软件开发
+    ("trading", "Shanghai Yanghang Metals Trading Co., Ltd.", "上海杨行金属贸易有限公司",
+     "F5164", "office-b"),  # 金属及金属矿批发
+    ("testing", "Shanghai Dachang Testing and Certification Co., Ltd.", "上海大场检测认证有限公司",
+     "M7452", "testing-centre"),  # 检测服务
+)
+# fmt: on
+# start-ups in the incubator: code, name, Chinese name, industry class (节能 / 新能源 / 软件 / 新材料 / 环保技术推广)
 STARTUPS = (
     ("carbonsense", "Shanghai CarbonSense Technology Co., Ltd.", "上海碳感科技有限公司", "M7514"),
     ("hydrogen", "Shanghai Qingyuan Hydrogen Technology Co., Ltd.", "上海氢源新能源科技有限公司", "M7515"),
@@ -232,224 +314,523 @@ PV_ARRAYS = (
 
 
 def _grid_storage_weather(b: _Builder) -> None:
-    b.asset("park-grid", "35 kV park connection", "grid_connection", "service-centre", OPERATOR,
-            transformer_kva=50000, contracted_demand_kw=32000, voltage_kv=35)
+    b.asset(
+        "park-grid",
+        "35 kV park connection",
+        "grid_connection",
+        "service-centre",
+        OPERATOR,
+        transformer_kva=50000,
+        contracted_demand_kw=32000,
+        voltage_kv=35,
+    )
     m = b.meter("m-grid", "Park connection revenue meter", "service-centre", OPERATOR, model="DTZ341")
-    m.kwh("park.grid.import.kwh", "Grid import", purpose="grid_import", asset="park-grid",
-          model=ChannelModel(driver="grid_import", noise=0.0))
-    m.kwh("park.grid.export.kwh", "Grid export", purpose="grid_export", asset="park-grid",
-          model=ChannelModel(driver="grid_export", noise=0.0))
-    m.channel("park.grid.import.kvarh", "Grid reactive import", "reactive_energy", "grid_import",
-              ChannelModel(driver="grid_reactive", noise=0.0), asset="park-grid")
+    m.kwh(
+        "park.grid.import.kwh",
+        "Grid import",
+        purpose="grid_import",
+        asset="park-grid",
+        model=ChannelModel(driver="grid_import", noise=0.0),
+    )
+    m.kwh(
+        "park.grid.export.kwh",
+        "Grid export",
+        purpose="grid_export",
+        asset="park-grid",
+        model=ChannelModel(driver="grid_export", noise=0.0),
+    )
+    m.channel(
+        "park.grid.import.kvarh",
+        "Grid reactive import",
+        "reactive_energy",
+        "grid_import",
+        ChannelModel(driver="grid_reactive", noise=0.0),
+        asset="park-grid",
+    )
 
-    b.asset("bess-1", "Park battery storage", "battery", "service-centre", OPERATOR, energy_kwh=5000.0,
-            power_kw=2500.0, eta_charge=0.95, eta_discharge=0.95, soc_min_pct=10.0, soc_max_pct=95.0)
+    b.asset(
+        "bess-1",
+        "Park battery storage",
+        "battery",
+        "service-centre",
+        OPERATOR,
+        energy_kwh=5000.0,
+        power_kw=2500.0,
+        eta_charge=0.95,
+        eta_discharge=0.95,
+        soc_min_pct=10.0,
+        soc_max_pct=95.0,
+    )
     m = b.meter("m-bess", "Battery PCS meter", "service-centre", OPERATOR, model="DTSD1352")
-    m.kwh("bess.charge.kwh", "Battery charging", purpose="battery_charge", asset="bess-1",
-          model=ChannelModel(driver="battery_charge", noise=0.0))
-    m.kwh("bess.discharge.kwh", "Battery discharging", purpose="battery_discharge", asset="bess-1",
-          model=ChannelModel(driver="battery_discharge", noise=0.0))
-    m.channel("bess.soc.pct", "Battery state of charge (end of interval)", "state_of_charge", "battery_soc",
-              ChannelModel(driver="battery_soc", noise=0.0), asset="bess-1")
+    m.kwh(
+        "bess.charge.kwh",
+        "Battery charging",
+        purpose="battery_charge",
+        asset="bess-1",
+        model=ChannelModel(driver="battery_charge", noise=0.0),
+    )
+    m.kwh(
+        "bess.discharge.kwh",
+        "Battery discharging",
+        purpose="battery_discharge",
+        asset="bess-1",
+        model=ChannelModel(driver="battery_discharge", noise=0.0),
+    )
+    m.channel(
+        "bess.soc.pct",
+        "Battery state of charge (end of interval)",
+        "state_of_charge",
+        "battery_soc",
+        ChannelModel(driver="battery_soc", noise=0.0),
+        asset="bess-1",
+    )
 
     for code, name, building, kwp, tilt, azimuth, mounting in PV_ARRAYS:
-        b.asset(code, name, "pv_array", building, OPERATOR, kwp=kwp, tilt_deg=tilt, azimuth_deg=azimuth,
-                mounting=mounting, losses_pct=14.0)
+        b.asset(
+            code,
+            name,
+            "pv_array",
+            building,
+            OPERATOR,
+            kwp=kwp,
+            tilt_deg=tilt,
+            azimuth_deg=azimuth,
+            mounting=mounting,
+            losses_pct=14.0,
+        )
         m = b.meter(f"m-{code}", f"{name} inverter meter", building, OPERATOR, model="DTSD1352")
-        m.kwh(f"{code.removeprefix('pv-')}.pv.kwh", f"{name} generation", purpose="pv_generation", asset=code,
-              model=ChannelModel(driver="pv", noise=0.0))
+        m.kwh(
+            f"{code.removeprefix('pv-')}.pv.kwh",
+            f"{name} generation",
+            purpose="pv_generation",
+            asset=code,
+            model=ChannelModel(driver="pv", noise=0.0),
+        )
 
     m = b.meter("m-weather", "Park weather station", "service-centre", OPERATOR, model="PWS-100")
-    m.channel("weather.ghi.w_m2", "Global horizontal irradiance", "irradiance", "weather",
-              ChannelModel(driver="ghi", rate=1.0, noise=0.0))
-    m.channel("weather.dhi.w_m2", "Diffuse horizontal irradiance", "irradiance", "weather",
-              ChannelModel(driver="dhi", rate=1.0, noise=0.0))
-    m.channel("weather.poa.w_m2", "Plane-of-array irradiance (25 deg, south)", "irradiance", "weather",
-              ChannelModel(driver="poa_reference", rate=1.0, noise=0.0))
-    m.channel("weather.temp-air.degc", "Air temperature", "temperature", "weather",
-              ChannelModel(driver="temp_air", rate=1.0, noise=0.0))
-    m.channel("weather.temp-module.degc", "Reference module temperature", "temperature", "weather",
-              ChannelModel(driver="temp_module", rate=1.0, noise=0.0))
+    m.channel(
+        "weather.ghi.w_m2",
+        "Global horizontal irradiance",
+        "irradiance",
+        "weather",
+        ChannelModel(driver="ghi", rate=1.0, noise=0.0),
+    )
+    m.channel(
+        "weather.dhi.w_m2",
+        "Diffuse horizontal irradiance",
+        "irradiance",
+        "weather",
+        ChannelModel(driver="dhi", rate=1.0, noise=0.0),
+    )
+    m.channel(
+        "weather.poa.w_m2",
+        "Plane-of-array irradiance (25 deg, south)",
+        "irradiance",
+        "weather",
+        ChannelModel(driver="poa_reference", rate=1.0, noise=0.0),
+    )
+    m.channel(
+        "weather.temp-air.degc",
+        "Air temperature",
+        "temperature",
+        "weather",
+        ChannelModel(driver="temp_air", rate=1.0, noise=0.0),
+    )
+    m.channel(
+        "weather.temp-module.degc",
+        "Reference module temperature",
+        "temperature",
+        "weather",
+        ChannelModel(driver="temp_module", rate=1.0, noise=0.0),
+    )
 
 
 def _steel(b: _Builder) -> None:
     e, bd = "steel", "steel-works"
-    b.asset("steel-eaf", "30 MVA electric arc furnace (15 t heats)", "flexible_load", bd, e, power_max_kw=9000.0,
-            power_min_kw=0.0, shiftable_energy_kwh_per_day=40000.0, window_start="22:00", window_end="08:00")
+    b.asset(
+        "steel-eaf",
+        "30 MVA electric arc furnace (15 t heats)",
+        "flexible_load",
+        bd,
+        e,
+        power_max_kw=9000.0,
+        power_min_kw=0.0,
+        shiftable_energy_kwh_per_day=40000.0,
+        window_start="22:00",
+        window_end="08:00",
+    )
     sd = 0.05  # share of standby loads kept during the Spring Festival shutdown
     m = b.meter("m-steel-main", "Meltshop 35 kV incoming", bd, e, model="DTZ341")
-    main = m.kwh("steel.main.kwh", "Steel works incoming", _m("shift3", 180, 0.5, shutdown=0.3))
+    main = m.kwh("steel.main.kwh", "Steel works incoming", load_model("shift3", 180, 0.5, shutdown=0.3))
     main_q = m.kvarh("steel.main.kvarh", "Steel works incoming reactive", main, 0.45)
     m = b.meter("m-steel-eaf", "EAF transformer", bd, e, model="DTZ341")
-    eaf = m.kwh("steel.eaf.kwh", "Electric arc furnace", _m("eaf_arc", 8500, 0.01, shutdown=sd, noise=0.02),
-                parent=main, asset="steel-eaf")
+    eaf = m.kwh(
+        "steel.eaf.kwh",
+        "Electric arc furnace",
+        load_model("eaf_arc", 8500, 0.01, shutdown=sd, noise=0.02),
+        parent=main,
+        asset="steel-eaf",
+    )
     m.kvarh("steel.eaf.kvarh", "Electric arc furnace reactive", eaf, 0.75, parent=main_q)
     m = b.meter("m-steel-lf", "Ladle furnace transformer", bd, e, model="DTZ341")
-    lf = m.kwh("steel.lf.kwh", "Ladle furnace", _m("eaf_lf", 2000, 0.02, shutdown=sd), parent=main)
+    lf = m.kwh("steel.lf.kwh", "Ladle furnace", load_model("eaf_lf", 2000, 0.02, shutdown=sd), parent=main)
     m.kvarh("steel.lf.kvarh", "Ladle furnace reactive", lf, 0.6, parent=main_q)
     m = b.meter("m-steel-rolling", "Rolling mill drives", bd, e, model="DTZ341")
-    rolling = m.kwh("steel.rolling.kwh", "Rolling mill", _m("steel_rolling", 1500, 0.1, shutdown=sd), parent=main)
+    rolling = m.kwh(
+        "steel.rolling.kwh", "Rolling mill", load_model("steel_rolling", 1500, 0.1, shutdown=sd), parent=main
+    )
     m.kvarh("steel.rolling.kvarh", "Rolling mill reactive", rolling, 0.35, parent=main_q)
     m = b.meter("m-steel-aux", "Meltshop auxiliaries MCC", bd, e, model="AMC96L")
-    m.kwh("steel.caster.kwh", "Continuous caster", _m("steel_casting", 450, 0.15, shutdown=sd), parent=main)
-    m.kwh("steel.reheat-fans.kwh", "Reheating furnace combustion fans", _m("steel_rolling", 300, 0.35, shutdown=sd),
-          parent=main)
-    m.kwh("steel.dedusting.kwh", "Fume extraction and bag filter", _m("eaf_on", 700, 0.3, shutdown=sd), parent=main)
-    m.kwh("steel.water-pumps.kwh", "Cooling water pumps", _m("steel_operating", 320, 0.3, shutdown=sd), parent=main)
-    m.kwh("steel.compressors.kwh", "Compressed air", _m("steel_operating", 300, 0.25, shutdown=sd), parent=main)
-    m.kwh("steel.cranes.kwh", "Overhead cranes", _m("eaf_on", 380, 0.2, shutdown=sd, noise=0.15), parent=main)
-    m.kwh("steel.scrap-yard.kwh", "Scrap yard magnet cranes and shear", _m("steel_operating", 300, 0.1, shutdown=sd,
-                                                                             noise=0.2), parent=main)
-    m.kwh("steel.oxygen.kwh", "Oxygen and nitrogen supply", _m("eaf_on", 350, 0.3, shutdown=sd), parent=main)
+    m.kwh("steel.caster.kwh", "Continuous caster", load_model("steel_casting", 450, 0.15, shutdown=sd), parent=main)
+    m.kwh(
+        "steel.reheat-fans.kwh",
+        "Reheating furnace combustion fans",
+        load_model("steel_rolling", 300, 0.35, shutdown=sd),
+        parent=main,
+    )
+    m.kwh(
+        "steel.dedusting.kwh",
+        "Fume extraction and bag filter",
+        load_model("eaf_on", 700, 0.3, shutdown=sd),
+        parent=main,
+    )
+    m.kwh(
+        "steel.water-pumps.kwh",
+        "Cooling water pumps",
+        load_model("steel_operating", 320, 0.3, shutdown=sd),
+        parent=main,
+    )
+    m.kwh("steel.compressors.kwh", "Compressed air", load_model("steel_operating", 300, 0.25, shutdown=sd), parent=main)
+    m.kwh("steel.cranes.kwh", "Overhead cranes", load_model("eaf_on", 380, 0.2, shutdown=sd, noise=0.15), parent=main)
+    m.kwh(
+        "steel.scrap-yard.kwh",
+        "Scrap yard magnet cranes and shear",
+        load_model("steel_operating", 300, 0.1, shutdown=sd, noise=0.2),
+        parent=main,
+    )
+    m.kwh("steel.oxygen.kwh", "Oxygen and nitrogen supply", load_model("eaf_on", 350, 0.3, shutdown=sd), parent=main)
     m = b.meter("m-steel-building", "Workshop building services", bd, e, model="AMC96L")
-    m.kwh("steel.lighting.kwh", "Workshop lighting", _m("lighting_plant", 160, 0.3, shutdown=0.2), parent=main)
-    m.kwh("steel.hvac.kwh", "Control rooms and offices HVAC", _m("hvac_24h", 220, 0.1, shutdown=0.2), parent=main)
-    m.kwh("steel.office.kwh", "Office and welfare building", _m("office", 90, 0.1), parent=main)
+    m.kwh("steel.lighting.kwh", "Workshop lighting", load_model("lighting_plant", 160, 0.3, shutdown=0.2), parent=main)
+    m.kwh(
+        "steel.hvac.kwh", "Control rooms and offices HVAC", load_model("hvac_24h", 220, 0.1, shutdown=0.2), parent=main
+    )
+    m.kwh("steel.office.kwh", "Office and welfare building", load_model("office", 90, 0.1), parent=main)
 
     m = b.meter("m-steel-gas", "Natural gas station", bd, e, model="TBQZ-G400")
-    gas = m.channel("steel.gas.main.nm3", "Natural gas incoming", "gas_volume", "gas",
-                    _m("steel_operating", 25, 0.5, shutdown=0.1))
-    m.channel("steel.gas.reheat.nm3", "Reheating furnace natural gas", "gas_volume", "gas",
-              _m("steel_rolling", 420, 0.3, shutdown=0.02), parent=gas)
-    m.channel("steel.gas.ladle-preheat.nm3", "Ladle preheating natural gas", "gas_volume", "gas",
-              _m("steel_operating", 60, 0.4, shutdown=0.05), parent=gas)
+    gas = m.channel(
+        "steel.gas.main.nm3",
+        "Natural gas incoming",
+        "gas_volume",
+        "gas",
+        load_model("steel_operating", 25, 0.5, shutdown=0.1),
+    )
+    m.channel(
+        "steel.gas.reheat.nm3",
+        "Reheating furnace natural gas",
+        "gas_volume",
+        "gas",
+        load_model("steel_rolling", 420, 0.3, shutdown=0.02),
+        parent=gas,
+    )
+    m.channel(
+        "steel.gas.ladle-preheat.nm3",
+        "Ladle preheating natural gas",
+        "gas_volume",
+        "gas",
+        load_model("steel_operating", 60, 0.4, shutdown=0.05),
+        parent=gas,
+    )
     m = b.meter("m-steel-water", "Make-up water meter", bd, e, model="LXS-100")
-    m.channel("steel.water.m3", "Make-up water register", "water_volume", "water",
-              _m("steel_operating", 7.0, 0.25, shutdown=0.1, noise=0.1), behaviour="counter")
+    m.channel(
+        "steel.water.m3",
+        "Make-up water register",
+        "water_volume",
+        "water",
+        load_model("steel_operating", 7.0, 0.25, shutdown=0.1, noise=0.1),
+        behaviour="counter",
+    )
     m = b.meter("m-steel-scale", "Finished product weighbridge", bd, e, model="SCS-120")
-    m.channel("steel.output.rebar.t", "Rebar HRB400 output", "mass", "product_output",
-              ChannelModel(driver="steel_rolled", rate=1.0, noise=0.0))
+    m.channel(
+        "steel.output.rebar.t",
+        "Rebar HRB400 output",
+        "mass",
+        "product_output",
+        ChannelModel(driver="steel_rolled", rate=1.0, noise=0.0),
+    )
     b.product("rebar-hrb400", "Hot-rolled ribbed bar HRB400 (热轧带肋钢筋)", e)
 
 
 def _cathode(b: _Builder) -> None:
     e, bd = "cathode", "cathode-plant"
-    b.asset("cathode-milling", "Jet milling and classifying line (shiftable)", "flexible_load", bd, e,
-            power_max_kw=900.0, power_min_kw=0.0, shiftable_energy_kwh_per_day=6000.0, window_start="22:00",
-            window_end="06:00")
+    b.asset(
+        "cathode-milling",
+        "Jet milling and classifying line (shiftable)",
+        "flexible_load",
+        bd,
+        e,
+        power_max_kw=900.0,
+        power_min_kw=0.0,
+        shiftable_energy_kwh_per_day=6000.0,
+        window_start="22:00",
+        window_end="06:00",
+    )
     m = b.meter("m-cathode-main", "Cathode plant 10 kV incoming", bd, e, model="DTZ341")
-    main = m.kwh("cathode.main.kwh", "Cathode plant incoming", _m("one", 120, 0.0, shutdown=0.5))
+    main = m.kwh("cathode.main.kwh", "Cathode plant incoming", load_model("one", 120, 0.0, shutdown=0.5))
     m.kvarh("cathode.main.kvarh", "Cathode plant incoming reactive", main, 0.3)
     kilns = []
     for i in range(1, 7):
         ncm = i <= 4
         m = b.meter(f"m-cathode-kiln-{i}", f"Roller-hearth kiln {i} feeder", bd, e, model="DTSD1352")
-        kilns.append(m.kwh(f"cathode.kiln-{i}.kwh",
-                           f"Roller-hearth kiln {i} ({'NCM' if ncm else 'LFP'})",
-                           _m("kiln", 680 if ncm else 560, 0.0, shutdown=0.3, noise=0.02), parent=main))
+        kilns.append(
+            m.kwh(
+                f"cathode.kiln-{i}.kwh",
+                f"Roller-hearth kiln {i} ({'NCM' if ncm else 'LFP'})",
+                load_model("kiln", 680 if ncm else 560, 0.0, shutdown=0.3, noise=0.02),
+                parent=main,
+            )
+        )
     m = b.meter("m-cathode-process", "Process MCC", bd, e, model="AMC96L")
-    m.kwh("cathode.mixing.kwh", "Precursor and lithium mixing", _m("shift3", 320, 0.15, shutdown=0.05, noise=0.08),
-          parent=main)
-    m.kwh("cathode.milling.kwh", "Jet milling and classifying", _m("shift3", 500, 0.1, shutdown=0.05, noise=0.06),
-          parent=main, asset="cathode-milling")
-    m.kwh("cathode.coating.kwh", "LFP carbon coating and sintering aux", _m("shift3", 240, 0.2, shutdown=0.1),
-          parent=main)
-    m.kwh("cathode.spray-dryer.kwh", "Spray dryer fans", _m("shift3", 260, 0.1, shutdown=0.05), parent=main)
-    m.kwh("cathode.packaging.kwh", "Sieving, demagnetising and packaging", _m("shift2", 180, 0.1, rest=0.7,
-                                                                             shutdown=0.05), parent=main)
+    m.kwh(
+        "cathode.mixing.kwh",
+        "Precursor and lithium mixing",
+        load_model("shift3", 320, 0.15, shutdown=0.05, noise=0.08),
+        parent=main,
+    )
+    m.kwh(
+        "cathode.milling.kwh",
+        "Jet milling and classifying",
+        load_model("shift3", 500, 0.1, shutdown=0.05, noise=0.06),
+        parent=main,
+        asset="cathode-milling",
+    )
+    m.kwh(
+        "cathode.coating.kwh",
+        "LFP carbon coating and sintering aux",
+        load_model("shift3", 240, 0.2, shutdown=0.1),
+        parent=main,
+    )
+    m.kwh("cathode.spray-dryer.kwh", "Spray dryer fans", load_model("shift3", 260, 0.1, shutdown=0.05), parent=main)
+    m.kwh(
+        "cathode.packaging.kwh",
+        "Sieving, demagnetising and packaging",
+        load_model("shift2", 180, 0.1, rest=0.7, shutdown=0.05),
+        parent=main,
+    )
     m = b.meter("m-cathode-utilities", "Utilities MCC", bd, e, model="AMC96L")
-    m.kwh("cathode.oxygen.kwh", "Oxygen and nitrogen generation (PSA)", _m("one", 420, 0.0, shutdown=0.3),
-          parent=main)
-    m.kwh("cathode.compressors.kwh", "Compressed air", _m("shift3", 300, 0.3, shutdown=0.2), parent=main)
-    m.kwh("cathode.dry-room.kwh", "Dry room dehumidification", _m("hvac_24h", 380, 0.4, shutdown=0.3), parent=main)
-    m.kwh("cathode.chillers.kwh", "Process chillers", _m("cooling_24h", 420, 0.25, shutdown=0.2), parent=main)
-    m.kwh("cathode.wastewater.kwh", "Wastewater and ammonia recovery", _m("one", 150, 0.0, shutdown=0.6),
-          parent=main)
-    m.kwh("cathode.lighting.kwh", "Plant lighting", _m("lighting_plant", 110, 0.3), parent=main)
-    m.kwh("cathode.office.kwh", "Offices and QC lab", _m("office", 120, 0.15), parent=main)
+    m.kwh(
+        "cathode.oxygen.kwh",
+        "Oxygen and nitrogen generation (PSA)",
+        load_model("one", 420, 0.0, shutdown=0.3),
+        parent=main,
+    )
+    m.kwh("cathode.compressors.kwh", "Compressed air", load_model("shift3", 300, 0.3, shutdown=0.2), parent=main)
+    m.kwh(
+        "cathode.dry-room.kwh", "Dry room dehumidification", load_model("hvac_24h", 380, 0.4, shutdown=0.3), parent=main
+    )
+    m.kwh("cathode.chillers.kwh", "Process chillers", load_model("cooling_24h", 420, 0.25, shutdown=0.2), parent=main)
+    m.kwh(
+        "cathode.wastewater.kwh",
+        "Wastewater and ammonia recovery",
+        load_model("one", 150, 0.0, shutdown=0.6),
+        parent=main,
+    )
+    m.kwh("cathode.lighting.kwh", "Plant lighting", load_model("lighting_plant", 110, 0.3), parent=main)
+    m.kwh("cathode.office.kwh", "Offices and QC lab", load_model("office", 120, 0.15), parent=main)
     m = b.meter("m-cathode-steam", "Steam flow meter", bd, e, model="V-BAR")
-    m.channel("cathode.steam.t", "Purchased steam (evaporation, drying)", "steam_mass", "steam",
-              _m("shift3", 1.4, 0.3, shutdown=0.1, noise=0.08))
+    m.channel(
+        "cathode.steam.t",
+        "Purchased steam (evaporation, drying)",
+        "steam_mass",
+        "steam",
+        load_model("shift3", 1.4, 0.3, shutdown=0.1, noise=0.08),
+    )
     m = b.meter("m-cathode-gas", "Natural gas meter (spray dryer burner)", bd, e, model="TBQZ-G100")
-    m.channel("cathode.gas.nm3", "Natural gas register", "gas_volume", "gas",
-              _m("shift3", 140, 0.2, shutdown=0.05, noise=0.06), behaviour="counter")
+    m.channel(
+        "cathode.gas.nm3",
+        "Natural gas register",
+        "gas_volume",
+        "gas",
+        load_model("shift3", 140, 0.2, shutdown=0.05, noise=0.06),
+        behaviour="counter",
+    )
     m = b.meter("m-cathode-water", "Water meter", bd, e, model="LXS-80")
-    m.channel("cathode.water.m3", "Process water register", "water_volume", "water",
-              _m("shift3", 9.0, 0.3, shutdown=0.2, noise=0.1), behaviour="counter")
+    m.channel(
+        "cathode.water.m3",
+        "Process water register",
+        "water_volume",
+        "water",
+        load_model("shift3", 9.0, 0.3, shutdown=0.2, noise=0.1),
+        behaviour="counter",
+    )
     m = b.meter("m-cathode-scale", "Packaging line scales", bd, e, model="SCS-3")
     # product from kiln energy: NCM 1,500 kWh/t, LFP 1,250 kWh/t of calcination energy
-    m.channel("cathode.output.ncm.t", "NCM811 cathode output", "mass", "product_output",
-              ChannelModel(driver="sources", sources=tuple(kilns[:4]), factor=1 / 1500, shutdown=0.0, noise=0.0,
-                           lag=8))
-    m.channel("cathode.output.lfp.t", "LFP cathode output", "mass", "product_output",
-              ChannelModel(driver="sources", sources=tuple(kilns[4:]), factor=1 / 1250, shutdown=0.0, noise=0.0,
-                           lag=8))
+    m.channel(
+        "cathode.output.ncm.t",
+        "NCM811 cathode output",
+        "mass",
+        "product_output",
+        ChannelModel(driver="sources", sources=tuple(kilns[:4]), factor=1 / 1500, shutdown=0.0, noise=0.0, lag=8),
+    )
+    m.channel(
+        "cathode.output.lfp.t",
+        "LFP cathode output",
+        "mass",
+        "product_output",
+        ChannelModel(driver="sources", sources=tuple(kilns[4:]), factor=1 / 1250, shutdown=0.0, noise=0.0, lag=8),
+    )
     b.product("ncm811", "NCM811 cathode material (镍钴锰酸锂正极材料)", e)
     b.product("lfp", "Lithium iron phosphate cathode material (磷酸铁锂正极材料)", e)
 
 
 def _data_centre(b: _Builder) -> None:
     e, bd = "datacentre", "data-centre"
-    b.asset("dc-chillers", "Data centre chiller plant (3 x 1,400 kW cooling)", "hvac", bd, e,
-            cooling_kw=4200.0, cop_nominal=6.2, free_cooling=True)
+    b.asset(
+        "dc-chillers",
+        "Data centre chiller plant (3 x 1,400 kW cooling)",
+        "hvac",
+        bd,
+        e,
+        cooling_kw=4200.0,
+        cop_nominal=6.2,
+        free_cooling=True,
+    )
     m = b.meter("m-dc-main", "Data centre 10 kV incoming", bd, e, model="DTZ341")
     # UPS and transformer losses: ~5 % of IT
-    main = m.kwh("dc.main.kwh", "Data centre incoming", _m("dc_it", 140, 0.0, noise=0.01))
+    main = m.kwh("dc.main.kwh", "Data centre incoming", load_model("dc_it", 140, 0.0, noise=0.01))
     m.kvarh("dc.main.kvarh", "Data centre incoming reactive", main, 0.15)
     m = b.meter("m-dc-ups", "UPS output (IT load)", bd, e, model="DTSD1352")
-    it = m.kwh("dc.it.kwh", "IT load (UPS output)", _m("dc_it", 25, 0.0, noise=0.01), parent=main)
+    it = m.kwh("dc.it.kwh", "IT load (UPS output)", load_model("dc_it", 25, 0.0, noise=0.01), parent=main)
     for hall in (1, 2):
         m = b.meter(f"m-dc-hall-{hall}-pdu", f"Hall {hall} PDU multi-circuit meter", bd, e, model="AMC16Z")
         for row in "abcdef":
             driver = "dc_it" if hall == 1 else "dc_it_filling"
             rate = 260 if hall == 1 else 215
-            m.kwh(f"dc.it.hall-{hall}-row-{row}.kwh", f"Hall {hall} row {row.upper()} racks",
-                  _m(driver, rate, 0.0, noise=0.02), parent=it)
+            m.kwh(
+                f"dc.it.hall-{hall}-row-{row}.kwh",
+                f"Hall {hall} row {row.upper()} racks",
+                load_model(driver, rate, 0.0, noise=0.02),
+                parent=it,
+            )
     m = b.meter("m-dc-cooling", "Cooling plant MCC", bd, e, model="AMC96L")
-    cooling = m.kwh("dc.cooling.kwh", "Cooling plant total", _m("one", 10, 0.0, noise=0.05), parent=main)
+    cooling = m.kwh("dc.cooling.kwh", "Cooling plant total", load_model("one", 10, 0.0, noise=0.05), parent=main)
     for i in (1, 2, 3):
         driver = "dc_chillers" if i < 3 else "dc_chiller_peak"
-        m.kwh(f"dc.cooling.chiller-{i}.kwh", f"Chiller {i}", _m(driver, 240, 0.0, noise=0.04), parent=cooling,
-              asset="dc-chillers")
-    m.kwh("dc.cooling.towers.kwh", "Cooling towers", _m("dc_towers", 75, 0.0), parent=cooling, asset="dc-chillers")
-    m.kwh("dc.cooling.pumps-chw.kwh", "Chilled water pumps", _m("dc_towers", 70, 0.4), parent=cooling,
-          asset="dc-chillers")
-    m.kwh("dc.cooling.pumps-cw.kwh", "Condenser water pumps", _m("dc_towers", 60, 0.3), parent=cooling,
-          asset="dc-chillers")
-    m.kwh("dc.cooling.crah.kwh", "Computer-room air handlers", _m("dc_it", 150, 0.0, noise=0.02), parent=cooling)
+        m.kwh(
+            f"dc.cooling.chiller-{i}.kwh",
+            f"Chiller {i}",
+            load_model(driver, 240, 0.0, noise=0.04),
+            parent=cooling,
+            asset="dc-chillers",
+        )
+    m.kwh(
+        "dc.cooling.towers.kwh", "Cooling towers", load_model("dc_towers", 75, 0.0), parent=cooling, asset="dc-chillers"
+    )
+    m.kwh(
+        "dc.cooling.pumps-chw.kwh",
+        "Chilled water pumps",
+        load_model("dc_towers", 70, 0.4),
+        parent=cooling,
+        asset="dc-chillers",
+    )
+    m.kwh(
+        "dc.cooling.pumps-cw.kwh",
+        "Condenser water pumps",
+        load_model("dc_towers", 60, 0.3),
+        parent=cooling,
+        asset="dc-chillers",
+    )
+    m.kwh(
+        "dc.cooling.crah.kwh", "Computer-room air handlers", load_model("dc_it", 150, 0.0, noise=0.02), parent=cooling
+    )
     m = b.meter("m-dc-building", "Building services", bd, e, model="AMC96L")
-    m.kwh("dc.lighting.kwh", "Lighting", _m("lighting_plant", 25, 0.4), parent=main)
-    m.kwh("dc.office.kwh", "NOC and offices", _m("office", 45, 0.3), parent=main)
+    m.kwh("dc.lighting.kwh", "Lighting", load_model("lighting_plant", 25, 0.4), parent=main)
+    m.kwh("dc.office.kwh", "NOC and offices", load_model("office", 45, 0.3), parent=main)
     m = b.meter("m-dc-water", "Cooling tower make-up water meter", bd, e, model="LXS-80")
-    m.channel("dc.water.m3", "Cooling water register", "water_volume", "water", _m("dc_towers", 9.0, 0.05, noise=0.08),
-              behaviour="counter")
+    m.channel(
+        "dc.water.m3",
+        "Cooling water register",
+        "water_volume",
+        "water",
+        load_model("dc_towers", 9.0, 0.05, noise=0.08),
+        behaviour="counter",
+    )
 
 
 def _office_tenant(b: _Builder, e: str, bd: str, floors: range, floor_area_m2: float) -> None:
     m = b.meter(f"m-{e}-main", f"{e} incoming", bd, e, model="DTSD1352")
-    main = m.kwh(f"{e}.main.kwh", "Tenant incoming", _m("office", 0.004 * floor_area_m2 * len(floors), 0.2))
+    main = m.kwh(f"{e}.main.kwh", "Tenant incoming", load_model("office", 0.004 * floor_area_m2 * len(floors), 0.2))
     m.kvarh(f"{e}.main.kvarh", "Tenant incoming reactive", main, 0.25)
     for f in floors:
         m = b.meter(f"m-{e}-floor-{f:02d}", f"Floor {f} distribution board", bd, e, model="AMC16Z")
-        m.kwh(f"{e}.floor-{f:02d}.lighting-sockets.kwh", f"Floor {f} lighting and sockets",
-              _m("office_lighting_sockets", 0.018 * floor_area_m2, 0.12, noise=0.06), parent=main)
-        m.kwh(f"{e}.floor-{f:02d}.hvac.kwh", f"Floor {f} fan-coil units",
-              _m("hvac_office", 0.008 * floor_area_m2, 0.0, noise=0.06), parent=main)
+        m.kwh(
+            f"{e}.floor-{f:02d}.lighting-sockets.kwh",
+            f"Floor {f} lighting and sockets",
+            load_model("office_lighting_sockets", 0.018 * floor_area_m2, 0.12, noise=0.06),
+            parent=main,
+        )
+        m.kwh(
+            f"{e}.floor-{f:02d}.hvac.kwh",
+            f"Floor {f} fan-coil units",
+            load_model("hvac_office", 0.008 * floor_area_m2, 0.0, noise=0.06),
+            parent=main,
+        )
     m = b.meter(f"m-{e}-it", "Server room", bd, e, model="AMC16Z")
-    m.kwh(f"{e}.server-room.kwh", "Server room and its air conditioning", _m("cooling_24h", 20, 0.7, noise=0.03),
-          parent=main)
+    m.kwh(
+        f"{e}.server-room.kwh",
+        "Server room and its air conditioning",
+        load_model("cooling_24h", 20, 0.7, noise=0.03),
+        parent=main,
+    )
 
 
 def _building_common(b: _Builder, bd: str, area_m2: float, chillers: bool = True) -> None:
     """The operator's common-area meters of one building (lifts, public lighting, central plant, water)."""
     e = OPERATOR
     m = b.meter(f"m-{bd}-common", f"{bd} public distribution", bd, e, model="DTSD1352")
-    main = m.kwh(f"{bd}.common.kwh", "Common areas incoming", _m("office", 0.002 * area_m2, 0.3))
+    main = m.kwh(f"{bd}.common.kwh", "Common areas incoming", load_model("office", 0.002 * area_m2, 0.3))
     if chillers:
-        b.asset(f"{bd}-chillers", f"{bd} central chiller / heat-pump plant", "hvac", bd, e,
-                cooling_kw=round(0.09 * area_m2), cop_nominal=5.5)
-        m.kwh(f"{bd}.common.chillers.kwh", "Central chillers / heat pumps", _m("hvac_office", 0.025 * area_m2, 0.0,
-                                                                                noise=0.05),
-              parent=main, asset=f"{bd}-chillers")
-        m.kwh(f"{bd}.common.pumps.kwh", "Chilled / hot water pumps", _m("hvac_office", 0.006 * area_m2, 0.15),
-              parent=main, asset=f"{bd}-chillers")
-    m.kwh(f"{bd}.common.ahu.kwh", "Air handling units (fresh air)", _m("office_hvac_schedule", 0.004 * area_m2, 0.05),
-          parent=main)
-    m.kwh(f"{bd}.common.lifts.kwh", "Lifts", _m("office", 0.0015 * area_m2, 0.15, noise=0.15), parent=main)
-    m.kwh(f"{bd}.common.lighting.kwh", "Public area lighting", _m("lighting", 0.0025 * area_m2, 0.25), parent=main)
+        b.asset(
+            f"{bd}-chillers",
+            f"{bd} central chiller / heat-pump plant",
+            "hvac",
+            bd,
+            e,
+            cooling_kw=round(0.09 * area_m2),
+            cop_nominal=5.5,
+        )
+        m.kwh(
+            f"{bd}.common.chillers.kwh",
+            "Central chillers / heat pumps",
+            load_model("hvac_office", 0.025 * area_m2, 0.0, noise=0.05),
+            parent=main,
+            asset=f"{bd}-chillers",
+        )
+        m.kwh(
+            f"{bd}.common.pumps.kwh",
+            "Chilled / hot water pumps",
+            load_model("hvac_office", 0.006 * area_m2, 0.15),
+            parent=main,
+            asset=f"{bd}-chillers",
+        )
+    m.kwh(
+        f"{bd}.common.ahu.kwh",
+        "Air handling units (fresh air)",
+        load_model("office_hvac_schedule", 0.004 * area_m2, 0.05),
+        parent=main,
+    )
+    m.kwh(f"{bd}.common.lifts.kwh", "Lifts", load_model("office", 0.0015 * area_m2, 0.15, noise=0.15), parent=main)
+    m.kwh(
+        f"{bd}.common.lighting.kwh", "Public area lighting", load_model("lighting", 0.0025 * area_m2, 0.25), parent=main
+    )
     m = b.meter(f"m-{bd}-water", f"{bd} water meter", bd, e, model="LXS-50")
-    m.channel(f"{bd}.water.m3", "Building water register", "water_volume", "water",
-              _m("office", 0.00012 * area_m2, 0.05, noise=0.2), behaviour="counter")
+    m.channel(
+        f"{bd}.water.m3",
+        "Building water register",
+        "water_volume",
+        "water",
+        load_model("office", 0.00012 * area_m2, 0.05, noise=0.2),
+        behaviour="counter",
+    )
 
 
 def _offices(b: _Builder) -> None:
@@ -465,67 +846,107 @@ def _incubator(b: _Builder) -> None:
     for i, (code, _name, _zh, _ind) in enumerate(STARTUPS):
         m = b.meter(f"m-{code}", f"{code} unit meter", "incubator", code, model="DDSU666")
         area = 250.0 + 120.0 * i
-        main = m.kwh(f"{code}.main.kwh", "Unit incoming", _m("office", 0.01 * area, 0.2, noise=0.08))
+        main = m.kwh(f"{code}.main.kwh", "Unit incoming", load_model("office", 0.01 * area, 0.2, noise=0.08))
         if i < 3:  # the larger units have sub-circuits
-            m.kwh(f"{code}.lighting-sockets.kwh", "Lighting and sockets", _m("office_lighting_sockets", 0.02 * area,
-                                                                            0.12, noise=0.08), parent=main)
-            m.kwh(f"{code}.hvac.kwh", "Split air conditioners", _m("hvac_office", 0.035 * area, 0.0, noise=0.1),
-                  parent=main)
+            m.kwh(
+                f"{code}.lighting-sockets.kwh",
+                "Lighting and sockets",
+                load_model("office_lighting_sockets", 0.02 * area, 0.12, noise=0.08),
+                parent=main,
+            )
+            m.kwh(
+                f"{code}.hvac.kwh",
+                "Split air conditioners",
+                load_model("hvac_office", 0.035 * area, 0.0, noise=0.1),
+                parent=main,
+            )
         if code == "hydrogen":
-            m.kwh(f"{code}.electrolyser-lab.kwh", "Electrolyser test bench", _m("lab_chamber", 45, 0.05, noise=0.1),
-                  parent=main)
+            m.kwh(
+                f"{code}.electrolyser-lab.kwh",
+                "Electrolyser test bench",
+                load_model("lab_chamber", 45, 0.05, noise=0.1),
+                parent=main,
+            )
 
 
 def _testing(b: _Builder) -> None:
     e, bd = "testing", "testing-centre"
     m = b.meter("m-testing-main", "Testing centre incoming", bd, e, model="DTSD1352")
-    main = m.kwh("testing.main.kwh", "Testing centre incoming", _m("office", 30, 0.3))
+    main = m.kwh("testing.main.kwh", "Testing centre incoming", load_model("office", 30, 0.3))
     m.kvarh("testing.main.kvarh", "Testing centre incoming reactive", main, 0.3)
     m = b.meter("m-testing-labs", "Laboratory distribution", bd, e, model="AMC16Z")
-    m.kwh("testing.emc-lab.kwh", "EMC chamber", _m("lab_day", 160, 0.1, noise=0.15), parent=main)
+    m.kwh("testing.emc-lab.kwh", "EMC chamber", load_model("lab_day", 160, 0.1, noise=0.15), parent=main)
     for i in (1, 2, 3):
-        m.kwh(f"testing.climate-chamber-{i}.kwh", f"Climatic test chamber {i}",
-              _m("lab_chamber", 55 + 10 * i, 0.05, noise=0.08), parent=main)
-    m.kwh("testing.battery-lab.kwh", "Battery safety and cycling lab", _m("lab_chamber", 240, 0.15, noise=0.1),
-          parent=main)
-    m.kwh("testing.materials-lab.kwh", "Materials and chemistry lab (fume hoods)", _m("lab_day", 90, 0.25),
-          parent=main)
+        m.kwh(
+            f"testing.climate-chamber-{i}.kwh",
+            f"Climatic test chamber {i}",
+            load_model("lab_chamber", 55 + 10 * i, 0.05, noise=0.08),
+            parent=main,
+        )
+    m.kwh(
+        "testing.battery-lab.kwh",
+        "Battery safety and cycling lab",
+        load_model("lab_chamber", 240, 0.15, noise=0.1),
+        parent=main,
+    )
+    m.kwh(
+        "testing.materials-lab.kwh",
+        "Materials and chemistry lab (fume hoods)",
+        load_model("lab_day", 90, 0.25),
+        parent=main,
+    )
     m = b.meter("m-testing-building", "Building services", bd, e, model="AMC16Z")
-    m.kwh("testing.hvac.kwh", "Laboratory HVAC (100 % fresh air)", _m("hvac_24h", 260, 0.3), parent=main)
-    m.kwh("testing.lighting.kwh", "Lighting", _m("lighting", 45, 0.15), parent=main)
-    m.kwh("testing.office.kwh", "Offices and reception", _m("office", 60, 0.1), parent=main)
+    m.kwh("testing.hvac.kwh", "Laboratory HVAC (100 % fresh air)", load_model("hvac_24h", 260, 0.3), parent=main)
+    m.kwh("testing.lighting.kwh", "Lighting", load_model("lighting", 45, 0.15), parent=main)
+    m.kwh("testing.office.kwh", "Offices and reception", load_model("office", 60, 0.1), parent=main)
     m = b.meter("m-testing-water", "Water meter", bd, e, model="LXS-40")
-    m.channel("testing.water.m3", "Laboratory water register", "water_volume", "water",
-              _m("lab_day", 1.2, 0.1, noise=0.2), behaviour="counter")
+    m.channel(
+        "testing.water.m3",
+        "Laboratory water register",
+        "water_volume",
+        "water",
+        load_model("lab_day", 1.2, 0.1, noise=0.2),
+        behaviour="counter",
+    )
 
 
 def _services(b: _Builder) -> None:
     e = OPERATOR
     bd = "service-centre"
     m = b.meter("m-service-main", "Service centre incoming", bd, e, model="DTSD1352")
-    main = m.kwh("service.main.kwh", "Service centre incoming", _m("office", 25, 0.3))
+    main = m.kwh("service.main.kwh", "Service centre incoming", load_model("office", 25, 0.3))
     m = b.meter("m-service-sub", "Service centre distribution", bd, e, model="AMC16Z")
-    m.kwh("service.canteen.kwh", "Canteen kitchen (electric)", _m("canteen", 180, 0.05, noise=0.1), parent=main)
-    m.kwh("service.hvac.kwh", "HVAC (VRF)", _m("hvac_office", 200, 0.0), parent=main)
-    m.kwh("service.lighting.kwh", "Lighting", _m("lighting", 40, 0.1), parent=main)
-    m.kwh("service.control-room.kwh", "Park control room and IT", _m("one", 35, 0.0, noise=0.03), parent=main)
+    m.kwh("service.canteen.kwh", "Canteen kitchen (electric)", load_model("canteen", 180, 0.05, noise=0.1), parent=main)
+    m.kwh("service.hvac.kwh", "HVAC (VRF)", load_model("hvac_office", 200, 0.0), parent=main)
+    m.kwh("service.lighting.kwh", "Lighting", load_model("lighting", 40, 0.1), parent=main)
+    m.kwh("service.control-room.kwh", "Park control room and IT", load_model("one", 35, 0.0, noise=0.03), parent=main)
     m = b.meter("m-service-water", "Service centre water meter", bd, e, model="LXS-50")
-    m.channel("service.water.m3", "Service centre water register", "water_volume", "water",
-              _m("canteen", 2.5, 0.05, noise=0.2), behaviour="counter")
+    m.channel(
+        "service.water.m3",
+        "Service centre water register",
+        "water_volume",
+        "water",
+        load_model("canteen", 2.5, 0.05, noise=0.2),
+        behaviour="counter",
+    )
 
     m = b.meter("m-street-lighting", "Street lighting cabinet", None, e, model="DTSD1352")
-    m.kwh("park.street-lighting.kwh", "Street and landscape lighting", _m("darkness", 95, 0.0, noise=0.01))
+    m.kwh("park.street-lighting.kwh", "Street and landscape lighting", load_model("darkness", 95, 0.0, noise=0.01))
     m = b.meter("m-wwtp", "Park wastewater treatment plant", None, e, model="DTSD1352")
-    wwtp = m.kwh("park.wwtp.kwh", "Wastewater plant incoming", _m("one", 25, 0.0))
-    m.kwh("park.wwtp.aeration.kwh", "Aeration blowers", _m("shift3", 160, 0.5, noise=0.1), parent=wwtp)
-    m.kwh("park.wwtp.pumps.kwh", "Lift and sludge pumps", _m("one", 70, 0.0, noise=0.15), parent=wwtp)
+    wwtp = m.kwh("park.wwtp.kwh", "Wastewater plant incoming", load_model("one", 25, 0.0))
+    m.kwh("park.wwtp.aeration.kwh", "Aeration blowers", load_model("shift3", 160, 0.5, noise=0.1), parent=wwtp)
+    m.kwh("park.wwtp.pumps.kwh", "Lift and sludge pumps", load_model("one", 70, 0.0, noise=0.15), parent=wwtp)
 
     bd = "parking"
     m = b.meter("m-parking-main", "Parking building incoming", bd, e, model="DTSD1352")
-    main = m.kwh("parking.main.kwh", "Parking building incoming", _m("one", 8, 0.0))
-    m.kwh("parking.lighting.kwh", "Parking lighting (radar dimmed)", _m("office", 60, 0.35), parent=main)
-    m.kwh("parking.ventilation.kwh", "Car park ventilation (CO sensors)", _m("office", 75, 0.1, noise=0.1),
-          parent=main)
+    main = m.kwh("parking.main.kwh", "Parking building incoming", load_model("one", 8, 0.0))
+    m.kwh("parking.lighting.kwh", "Parking lighting (radar dimmed)", load_model("office", 60, 0.35), parent=main)
+    m.kwh(
+        "parking.ventilation.kwh",
+        "Car park ventilation (CO sensors)",
+        load_model("office", 75, 0.1, noise=0.1),
+        parent=main,
+    )
 
 
 # EV charger groups: asset, name, building, enterprise, power per point [kW], points, usage pattern,
@@ -544,15 +965,30 @@ def _ev(b: _Builder) -> None:
         m = b.meter(f"m-{asset}", f"{name} meter", bd, e, model="DTSD1352")
         short = asset.removeprefix("ev-")
         if individual:
-            group = m.kwh(f"ev.{short}.kwh", f"{name} total", _m("one", 0.4 * count, 0.0, noise=0.02),
-                          purpose="ev_charging", asset=asset)
+            group = m.kwh(
+                f"ev.{short}.kwh",
+                f"{name} total",
+                load_model("one", 0.4 * count, 0.0, noise=0.02),
+                purpose="ev_charging",
+                asset=asset,
+            )
             for i in range(1, count + 1):
-                m.kwh(f"ev.{short}.{i:02d}.kwh", f"{name} point {i}", _m(pattern, power_kw, 0.0, noise=0.0),
-                      purpose="ev_charging", asset=asset, parent=group)
+                m.kwh(
+                    f"ev.{short}.{i:02d}.kwh",
+                    f"{name} point {i}",
+                    load_model(pattern, power_kw, 0.0, noise=0.0),
+                    purpose="ev_charging",
+                    asset=asset,
+                    parent=group,
+                )
         else:
-            m.kwh(f"ev.{short}.kwh", f"{name} total", ChannelModel(driver=pattern, rate=power_kw, units=count,
-                                                                    noise=0.0),
-                  purpose="ev_charging", asset=asset)
+            m.kwh(
+                f"ev.{short}.kwh",
+                f"{name} total",
+                ChannelModel(driver=pattern, rate=power_kw, units=count, noise=0.0),
+                purpose="ev_charging",
+                asset=asset,
+            )
 
 
 def _build(seed: int) -> tuple[dict, dict[str, ChannelModel]]:
@@ -568,10 +1004,18 @@ def _build(seed: int) -> tuple[dict, dict[str, ChannelModel]]:
     _services(b)
     _ev(b)
     park = {
-        "code": PARK_CODE, "name": "Baoshan Carbon-Neutral Demo Park", "name_zh": "宝山碳中和示范园区",
-        "timezone": "Asia/Shanghai", "latitude": 31.2, "longitude": 121.5,
-        "zones": b.zones, "buildings": b.buildings, "enterprises": b.enterprises, "assets": b.assets,
-        "meters": b.meters, "products": b.products,
+        "code": PARK_CODE,
+        "name": "Baoshan Carbon-Neutral Demo Park",
+        "name_zh": "宝山碳中和示范园区",
+        "timezone": "Asia/Shanghai",
+        "latitude": 31.2,
+        "longitude": 121.5,
+        "zones": b.zones,
+        "buildings": b.buildings,
+        "enterprises": b.enterprises,
+        "assets": b.assets,
+        "meters": b.meters,
+        "products": b.products,
     }
     return {"format": "parkzero-registry", "version": 1, "parks": [park]}, b.models
 

@@ -80,8 +80,16 @@ def plane_of_array(
     dni = weather["dni_w_m2"].to_numpy()
     dhi = weather["dhi_w_m2"].to_numpy()
     poa = pvlib.irradiance.get_total_irradiance(
-        tilt_deg, azimuth_deg, sun.zenith_deg, sun.azimuth_deg, dni, ghi, dhi,
-        dni_extra=sun.dni_extra_w_m2, albedo=ALBEDO, model="haydavies",
+        tilt_deg,
+        azimuth_deg,
+        sun.zenith_deg,
+        sun.azimuth_deg,
+        dni,
+        ghi,
+        dhi,
+        dni_extra=sun.dni_extra_w_m2,
+        albedo=ALBEDO,
+        model="haydavies",
     )
     aoi = pvlib.irradiance.aoi(tilt_deg, azimuth_deg, sun.zenith_deg, sun.azimuth_deg)
     iam = np.asarray(pvlib.iam.physical(aoi), dtype=float)

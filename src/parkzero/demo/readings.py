@@ -46,8 +46,8 @@ import pyarrow as pa
 from parkzero.demo import loads, pv
 from parkzero.demo.battery import BatteryParams, dispatch, tou_actions
 from parkzero.demo.calendar import SPRING_FESTIVAL, holiday_mask, working_day_mask
-from parkzero.demo.park import ChannelModel, _m, demo_channel_models, demo_summary, iter_channels
-from parkzero.demo.weather import ar1, shanghai_weather, year_index
+from parkzero.demo.park import ChannelModel, demo_channel_models, demo_summary, iter_channels, load_model
+from parkzero.demo.weather import TIMEZONE, ar1, shanghai_weather, year_index
 
 __all__ = ["READING_SCHEMA", "demo_readings", "demo_summary", "DRIVERS"]
 
@@ -59,8 +59,16 @@ DT_H = INTERVAL_S / 3600.0
 SUMMABLE = {"active_energy", "reactive_energy", "gas_volume", "water_volume", "steam_mass", "heat", "mass"}
 NOISE_EFOLD_H = 1.0
 GRID_TAN_PHI_UNMETERED = 0.2  # reactive / active energy of loads without a reactive channel [kvarh/kWh]
-SPECIAL_DRIVERS = {"pv", "sources", "battery_charge", "battery_discharge", "battery_soc", "grid_import",
-                   "grid_export", "grid_reactive"}
+SPECIAL_DRIVERS = {
+    "pv",
+    "sources",
+    "battery_charge",
+    "battery_discharge",
+    "battery_soc",
+    "grid_import",
+    "grid_export",
+    "grid_reactive",
+}
 
 
 @dataclass
@@ -161,8 +169,9 @@ def _steel_drivers(c: _Context) -> dict[str, np.ndarray]:
     minute_offset = np.tile(np.arange(per) / 60.0, c.n)
     minute_hour = np.repeat(c.hour_start, per) + minute_offset
     weekday = np.repeat(c.index.day_of_week.to_numpy(), per)
-    operating = loads.steel_operating_minutes(minute_hour, weekday, np.repeat(c.working, per),
-                                              np.repeat(c.shutdown, per))
+    operating = loads.steel_operating_minutes(
+        minute_hour, weekday, np.repeat(c.working, per), np.repeat(c.shutdown, per)
+    )
     rng = np.random.default_rng([c.seed, zlib.crc32(b"steel-meltshop")])
     heats = loads.steel_heats(rng, operating)
 
@@ -208,8 +217,20 @@ STOCHASTIC_DRIVERS: dict[str, Callable[[_Context, np.random.Generator, ChannelMo
     "ev_public_dc": _ev("ev_public_dc"),
     "ev_truck": _ev("ev_truck"),
 }
-DRIVERS = sorted({*SHARED_DRIVERS, *STOCHASTIC_DRIVERS, *SPECIAL_DRIVERS, "eaf_arc", "eaf_on", "eaf_lf",
-                  "steel_casting", "steel_rolling", "steel_operating", "steel_rolled"})
+DRIVERS = sorted(
+    {
+        *SHARED_DRIVERS,
+        *STOCHASTIC_DRIVERS,
+        *SPECIAL_DRIVERS,
+        "eaf_arc",
+        "eaf_on",
+        "eaf_lf",
+        "steel_casting",
+        "steel_rolling",
+        "steel_operating",
+        "steel_rolled",
+    }
+)
 
 
 def _fallback_model(ch: dict, assets: dict[str, dict]) -> ChannelModel:
@@ -220,19 +241,33 @@ def _fallback_model(ch: dict, assets: dict[str, dict]) -> ChannelModel:
     if purpose in ("battery_charge", "battery_discharge", "battery_soc"):
         return ChannelModel(driver=purpose, noise=0.0)
     if purpose in ("grid_import", "grid_export"):
-        return ChannelModel(driver="grid_reactive" if kind == "reactive_energy" and purpose == "grid_import"
-                            else purpose if kind == "active_energy" else "zero", noise=0.0)
+        return ChannelModel(
+            driver="grid_reactive"
+            if kind == "reactive_energy" and purpose == "grid_import"
+            else purpose
+            if kind == "active_energy"
+            else "zero",
+            noise=0.0,
+        )
     if purpose == "ev_charging":
         params = assets.get(ch.get("asset") or "", {}).get("params", {})
-        return ChannelModel(driver="ev_workplace", rate=float(params.get("power_kw", 7.0)),
-                            units=int(params.get("count", 1)), noise=0.0)
+        return ChannelModel(
+            driver="ev_workplace", rate=float(params.get("power_kw", 7.0)), units=int(params.get("count", 1)), noise=0.0
+        )
     if purpose == "weather" or kind in ("irradiance", "temperature"):
         return ChannelModel(driver="ghi" if kind == "irradiance" else "temp_air", rate=1.0, noise=0.0)
     if kind in ("state_of_charge", "mass") or purpose == "product_output":
         return ChannelModel(driver="zero", noise=0.0)
-    rates = {"active_energy": 20.0, "reactive_energy": 5.0, "gas_volume": 10.0, "water_volume": 1.0,
-             "steam_mass": 0.5, "heat": 0.2, "active_power": 20.0}
-    return _m("office", rates.get(kind, 1.0), 0.2)
+    rates = {
+        "active_energy": 20.0,
+        "reactive_energy": 5.0,
+        "gas_volume": 10.0,
+        "water_volume": 1.0,
+        "steam_mass": 0.5,
+        "heat": 0.2,
+        "active_power": 20.0,
+    }
+    return load_model("office", rates.get(kind, 1.0), 0.2)
 
 
 class _Evaluator:
@@ -272,9 +307,18 @@ class _Evaluator:
             return self._special(code, model.driver)
         if model.driver == "pv":
             p = ctx.assets[ch["asset"]]["params"]
-            own = pv.pv_ac_power_kw(ctx.weather, ctx.sun, float(p["kwp"]), float(p["tilt_deg"]),
-                                    float(p["azimuth_deg"]), str(p.get("mounting", "roof")),
-                                    float(p.get("losses_pct", 14.0))) * DT_H
+            own = (
+                pv.pv_ac_power_kw(
+                    ctx.weather,
+                    ctx.sun,
+                    float(p["kwp"]),
+                    float(p["tilt_deg"]),
+                    float(p["azimuth_deg"]),
+                    str(p.get("mounting", "roof")),
+                    float(p.get("losses_pct", 14.0)),
+                )
+                * DT_H
+            )
         elif model.driver == "sources":
             covered = [s for child in self.children.get(code, ()) for s in self.models[child].sources]
             src = sum((self.interval_values(s) for s in model.sources), np.zeros(ctx.n))
@@ -321,12 +365,13 @@ def _lag(x: np.ndarray, lag: int) -> np.ndarray:
 
 def _period_slice(index: pd.DatetimeIndex, start: object, end: object) -> slice:
     """Positions of [start, end) in the local index; dates mean local midnight."""
+
     def loc(value: object, default: int) -> int:
         if value is None:
             return default
-        ts = pd.Timestamp(value)
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            ts = pd.Timestamp(value.isoformat())
+            value = value.isoformat()  # a date is its local midnight
+        ts = pd.Timestamp(value)
         ts = ts.tz_localize(index.tz) if ts.tzinfo is None else ts.tz_convert(index.tz)
         return int(index.searchsorted(ts, side="left"))
 
@@ -340,8 +385,9 @@ def _is(ch: dict, purpose: str) -> bool:
     return ch.get("purpose") == purpose and ch.get("quantity_kind") == "active_energy" and not ch.get("parent")
 
 
-def demo_readings(registry: dict, year: int = 2025, seed: int = 42, start: object = None,
-                  end: object = None) -> Iterator[pa.Table]:
+def demo_readings(
+    registry: dict, year: int = 2025, seed: int = 42, start: object = None, end: object = None
+) -> Iterator[pa.Table]:
     """Generate the demo park's readings, one table per meter.
 
     Parameters
@@ -350,7 +396,7 @@ def demo_readings(registry: dict, year: int = 2025, seed: int = 42, start: objec
         A ``parkzero-registry`` document, normally `parkzero.demo.park.demo_registry`; channels the demo does
         not know get a generic model by purpose.
     year : int
-        Local calendar year (Asia/Shanghai, or the park's time zone) to generate.
+        Local calendar year (Asia/Shanghai, the only time zone the demo models) to generate.
     seed : int
         Seed of all random streams (weather, heats, noise); same inputs, same tables.
     start, end : date, datetime, pandas.Timestamp or ISO string, optional
@@ -371,23 +417,35 @@ def demo_readings(registry: dict, year: int = 2025, seed: int = 42, start: objec
     bad = [ch["code"] for ch in channels if int(ch.get("interval_s") or INTERVAL_S) != INTERVAL_S]
     if bad:
         raise ValueError(f"the demo generates 15-minute channels only; not: {', '.join(bad[:5])}")
+    if tz != TIMEZONE:
+        raise ValueError(f"the demo models a park in {TIMEZONE} (weather, tariffs, holidays), not {tz}")
     index = year_index(year, "15min", tz)
     weather = shanghai_weather(year, seed, latitude, longitude)
-    weather.index = index
-    ctx = _Context(year=year, seed=seed, index=index, weather=weather,
-                   sun=pv.sun_geometry(index, latitude, longitude),
-                   assets={a["code"]: a for a in park.get("assets", [])})
+    ctx = _Context(
+        year=year,
+        seed=seed,
+        index=index,
+        weather=weather,
+        sun=pv.sun_geometry(index, latitude, longitude),
+        assets={a["code"]: a for a in park.get("assets", [])},
+    )
     ev = _Evaluator(ctx, channels, demo_channel_models())
     period = _period_slice(index, start, end)
     ts = pa.array(index[period].tz_convert("UTC").as_unit("us").asi8, type=pa.timestamp("us", tz="UTC"))
 
     def stage(meter: dict) -> int:
         drivers = {ev.models[ch["code"]].driver for ch in meter["channels"]}
-        return 2 if drivers & {"grid_import", "grid_export", "grid_reactive"} else 1 if drivers & {
-            "battery_charge", "battery_discharge", "battery_soc"} else 0
+        return (
+            2
+            if drivers & {"grid_import", "grid_export", "grid_reactive"}
+            else 1
+            if drivers & {"battery_charge", "battery_discharge", "battery_soc"}
+            else 0
+        )
 
     meters = sorted(park["meters"], key=stage)  # stable: registry order within each stage
-    totals = {k: np.zeros(ctx.n) for k in ("load", "ev_charging", "pv_generation", "reactive", "uncovered")}
+    # running park totals of root channels [kWh, kvarh]; "covered": active energy behind reactive channels
+    totals = {k: np.zeros(ctx.n) for k in ("load", "ev_charging", "pv_generation", "reactive", "covered")}
     covered: set[str] = set()
     battery_done = False
     group: tuple | None = None
@@ -396,7 +454,7 @@ def demo_readings(registry: dict, year: int = 2025, seed: int = 42, start: objec
             _battery(ev, park, totals)
             battery_done = True
         if stage(meter) == 2 and "grid_import" not in ev.special:
-            _grid(ev, totals, covered)
+            _grid(ev, totals)
         key = (meter.get("enterprise"), meter.get("building"))
         if key != group:  # free memory between tenants; values are recomputed identically if needed again
             ev.memo.clear()
@@ -409,14 +467,17 @@ def demo_readings(registry: dict, year: int = 2025, seed: int = 42, start: objec
                     totals[purpose] += ev.interval_values(code)
             if ch.get("purpose") == "load" and not ch.get("parent") and ch.get("quantity_kind") == "reactive_energy":
                 totals["reactive"] += ev.interval_values(code)
-                covered.update(ev.models[code].sources)
+                for source in set(ev.models[code].sources) - covered:
+                    totals["covered"] += ev.interval_values(source)
+                    covered.add(source)
             codes.append(code)
             values.append(ev.reported_values(code)[period])
         if not codes:
             continue
         n = period.stop - period.start
-        dictionary = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(len(codes), dtype=np.int32), n)),
-                                                    pa.array(codes, pa.string()))
+        dictionary = pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(np.arange(len(codes), dtype=np.int32), n)), pa.array(codes, pa.string())
+        )
         yield pa.Table.from_arrays(
             [dictionary.cast(pa.string()), pa.concat_arrays([ts] * len(codes)), pa.array(np.concatenate(values))],
             schema=READING_SCHEMA,
@@ -433,18 +494,29 @@ def _battery(ev: _Evaluator, park: dict, totals: dict[str, np.ndarray]) -> None:
         c, d, s = dispatch(net, actions, BatteryParams.from_params(asset["params"]), DT_H)
         net = net + c - d  # the next battery sees the park after this one
         charge, discharge, soc = charge + c, discharge + d, s
-        ev.special.update({("battery_charge", asset["code"]): c, ("battery_discharge", asset["code"]): d,
-                           ("battery_soc", asset["code"]): s})
+        ev.special.update(
+            {
+                ("battery_charge", asset["code"]): c,
+                ("battery_discharge", asset["code"]): d,
+                ("battery_soc", asset["code"]): s,
+            }
+        )
     ev.special.update({"battery_charge": charge, "battery_discharge": discharge, "battery_soc": soc})
 
 
-def _grid(ev: _Evaluator, totals: dict[str, np.ndarray], covered: set[str]) -> None:
+def _grid(ev: _Evaluator, totals: dict[str, np.ndarray]) -> None:
     """Close the park balance: the connection meter's import and export, and its reactive import."""
-    balance = (totals["load"] + ev.special["battery_charge"] + totals["ev_charging"]
-               - totals["pv_generation"] - ev.special["battery_discharge"])
-    uncovered = totals["load"] - sum((ev.interval_values(c) for c in covered), np.zeros(ev.ctx.n))
+    balance = (
+        totals["load"]
+        + ev.special["battery_charge"]
+        + totals["ev_charging"]
+        - totals["pv_generation"]
+        - ev.special["battery_discharge"]
+    )
+    uncovered = totals["load"] - totals["covered"]  # loads without a reactive channel of their own
     reactive = totals["reactive"] + GRID_TAN_PHI_UNMETERED * (np.clip(uncovered, 0.0, None) + totals["ev_charging"])
     # the battery never discharges more than the net load, so the balance can be a rounding error off zero
     balance = np.where(np.abs(balance) < 1e-9, 0.0, balance)
-    ev.special.update({"grid_import": np.maximum(balance, 0.0), "grid_export": np.maximum(-balance, 0.0),
-                       "grid_reactive": reactive})
+    ev.special.update(
+        {"grid_import": np.maximum(balance, 0.0), "grid_export": np.maximum(-balance, 0.0), "grid_reactive": reactive}
+    )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from parkzero.store.db import DUCKDB, Database
+from parkzero.store.db import DUCKDB, POSTGRES, Database
 
 _ID = "BIGINT PRIMARY KEY DEFAULT nextval('pz_id')"
 
-MIGRATIONS: list[list[str]] = [
+# A statement is plain SQL for both engines, or (engine, SQL) for one engine only.
+MIGRATIONS: list[list[str | tuple[str, str]]] = [
     # 1: registry, users, audit, readings, rollups
     [
         "CREATE SEQUENCE IF NOT EXISTS pz_id START 1",
@@ -73,6 +74,20 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS reading_revisions_key ON reading_revisions (channel_id, ts_start)",
         "CREATE INDEX IF NOT EXISTS audit_log_entity ON audit_log (entity, entity_id)",
     ],
+    # 2: the audit log refuses UPDATE and DELETE on PostgreSQL (DuckDB has no triggers; there only the
+    # store's code writes it, and it only inserts)
+    [
+        (
+            POSTGRES,
+            "CREATE OR REPLACE FUNCTION pz_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+            " 'BEGIN RAISE EXCEPTION ''the audit log is append-only''; END'",
+        ),
+        (
+            POSTGRES,
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
+            " FOR EACH ROW EXECUTE FUNCTION pz_append_only()",
+        ),
+    ],
 ]
 
 
@@ -108,6 +123,10 @@ def upgrade(db: Database) -> list[int]:
                 continue
             with db.transaction():
                 for stmt in statements:
+                    if isinstance(stmt, tuple):
+                        engine, stmt = stmt
+                        if engine != db.engine:
+                            continue
                     db.execute(_render(stmt, db.engine))
                 db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, datetime.now(UTC)))
             applied.append(version)

@@ -1,0 +1,324 @@
+"""Tenancy over the whole API: every route of the app has a case here, or the coverage test fails.
+
+For each route, an enterprise user of "office" must not read "steel"'s data (lists leave it out, direct
+GETs answer 404) nor change it (403/404/422, database unchanged), and a partner or regulator must not write.
+Every write case ends with a control: the same request by someone entitled succeeds and changes the
+database, which proves the refusals above were about who asked and not about a malformed request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from parkzero.api.app import create_app
+from parkzero.config import Settings
+from parkzero.registry.model import ENTITIES
+from tests.api.conftest import FOREIGN, PASSWORD, STEEL_CREDIT_CODE, V, World, assert_problem
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves (HEAD aside), included routers flattened."""
+    try:  # FastAPI >= 0.16x keeps included routers lazily; iter_route_contexts flattens them
+        from fastapi.routing import iter_route_contexts
+
+        routes: Any = iter_route_contexts(app.routes)
+    except ImportError:  # pragma: no cover - older FastAPI lists the routes themselves
+        routes = app.routes
+    found = set()
+    for route in routes:
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+    return found
+
+
+# -- cases -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Read:
+    """`office` reads: `url` answers `status`; a 200 shows `must` and nothing of FOREIGN."""
+
+    url: str
+    status: int = 200
+    must: tuple[str, ...] = ()
+    params: dict | None = None
+    foreign: tuple[str, ...] = FOREIGN
+
+
+@dataclass(frozen=True)
+class Write:
+    """`request(actor)` -> (method, url, kwargs); refused for `deny`, then allowed for `control`."""
+
+    request: Callable[[str], tuple[str, str, dict]]
+    control: str
+    control_status: int
+    deny: tuple[str, ...] = ("office", "office-gw", "partner", "regulator")
+    refusals: tuple[int, ...] = (403, 404, 422)
+    changes: bool = True  # the control writes something
+
+
+def _same(method: str, url: str, **kwargs) -> Callable[[str], tuple[str, str, dict]]:
+    return lambda actor: (method, url, kwargs)
+
+
+def _login(actor: str) -> tuple[str, str, dict]:
+    password = PASSWORD if actor == "steel" else "a wrong guess"
+    return "POST", "auth/token", {"data": {"username": "steel-user", "password": password}}
+
+
+def _csv_upload(actor: str) -> tuple[str, str, dict]:
+    text = "timestamp,channel,value\n2025-03-01T02:00:00+08:00,steel.main,7.5\n"
+    return "POST", "parks/p1/uploads", {"files": {"file": ("steel.csv", text.encode(), "text/csv")}}
+
+
+STEEL_ITEM = {
+    "zones": "z1",  # zones and buildings belong to the park: office may see but not change them
+    "buildings": "b1",
+    "enterprises": "steel",
+    "assets": "steel-furnace",
+    "meters": "m-steel",
+    "channels": "steel.main",
+    "products": "coil",
+}
+OWN_ITEM = {
+    "zones": "z1",
+    "buildings": "b1",
+    "enterprises": "office",
+    "assets": "office-hvac",
+    "meters": "m-office",
+    "channels": "office.main",
+    "products": "desk-hour",
+}
+DELETABLE = {  # nothing refers to these
+    "zones": "z2",
+    "buildings": "b2",
+    "enterprises": "steel-annex",
+    "assets": "steel-furnace",
+    "meters": "m-steel-spare",
+    "channels": "steel.eaf",
+    "products": "coil",
+}
+NEW_RECORD = {
+    "zones": {"code": "z9", "name": "Zone 9"},
+    "buildings": {"code": "b9", "name": "Hall 9", "zone": "z1"},
+    "enterprises": {"code": "e9", "name": "Tenant 9", "building": "b1"},
+    "assets": {"code": "a9", "name": "Battery 9", "kind": "battery", "enterprise": "steel"},
+    "meters": {"code": "m9", "name": "Meter 9", "enterprise": "steel"},
+    "channels": {"code": "steel.c9", "name": "Channel 9", "quantity_kind": "active_energy", "meter": "m-steel"},
+    "products": {"code": "rebar", "name": "Rebar", "declared_unit": "t", "enterprise": "steel"},
+}
+RANGE = {"start": "2025-03-01T00:00:00+08:00", "end": "2025-03-01T01:00:00+08:00"}
+
+
+def _cases() -> dict[tuple[str, str], list[Read | Write]]:
+    c: dict[tuple[str, str], list[Read | Write]] = {
+        # documentation: public, and no tenant data in it
+        ("GET", f"{V}/openapi.json"): [Read("/api/v1/openapi.json", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
+        ("GET", f"{V}/docs"): [Read("/api/v1/docs", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
+        ("GET", "/docs/oauth2-redirect"): [Read("/docs/oauth2-redirect", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
+        # auth
+        ("POST", f"{V}/auth/token"): [Write(_login, control="steel", control_status=200, deny=("office",), refusals=(401,), changes=False)],
+        ("GET", f"{V}/auth/me"): [Read("auth/me", must=("office-user",))],
+        # parks and the registry document
+        ("GET", f"{V}/parks"): [Read("parks", must=("p1",))],
+        ("POST", f"{V}/parks"): [
+            Write(
+                _same("POST", "parks", json={"code": "newpark", "name": "New", "timezone": "Asia/Shanghai"}),
+                control="admin",
+                control_status=201,
+                deny=("office", "partner", "regulator", "op"),
+            )
+        ],
+        ("GET", f"{V}/parks/{{park}}"): [Read("parks/p1", must=("p1",)), Read("parks/farpark", status=404)],
+        ("PATCH", f"{V}/parks/{{park}}"): [
+            Write(_same("PATCH", "parks/p1", json={"name": "Renamed"}), control="op", control_status=200),
+            Write(_same("PATCH", "parks/farpark", json={"name": "Renamed"}), control="admin", control_status=200),
+        ],
+        ("GET", f"{V}/parks/{{park}}/registry"): [
+            Read("parks/p1/registry", must=("office.main", "desk-hour")),
+            Read("parks/farpark/registry", status=404),
+        ],
+        ("POST", f"{V}/registry/import"): [
+            Write(
+                _same(
+                    "POST",
+                    "registry/import",
+                    json={
+                        "format": "parkzero-registry",
+                        "version": 1,
+                        "parks": [
+                            {
+                                "code": "p1",
+                                "name": "Test Park",
+                                "timezone": "Asia/Shanghai",
+                                "enterprises": [{"code": "steel", "name": "Renamed steel", "building": "b1"}],
+                            }
+                        ],
+                    },
+                ),
+                control="op",
+                control_status=200,
+            )
+        ],
+        # readings
+        ("GET", f"{V}/parks/{{park}}/series"): [
+            Read("parks/p1/series", params={"channel": "office.main", **RANGE}, must=("office.main", "kWh")),
+            Read("parks/p1/series", params={"channel": "steel.main", **RANGE}, status=404),
+            Read("parks/p1/series", params={"channel": ["office.main", "steel.main"], **RANGE}, status=404),
+            Read("parks/p1/series", params={"channel": "steel.main", "format": "csv", **RANGE}, status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/quality"): [
+            Read("parks/p1/quality", params=RANGE, must=("office.main",)),
+            Read("parks/p1/quality", params={"channel": "steel.main", **RANGE}, status=404),
+        ],
+        ("POST", f"{V}/parks/{{park}}/channels/{{code}}/fill"): [
+            Write(
+                _same("POST", "parks/p1/channels/steel.main/fill", json=RANGE),
+                control="steel",
+                control_status=200,
+            )
+        ],
+        ("POST", f"{V}/parks/{{park}}/readings"): [
+            Write(
+                _same(
+                    "POST",
+                    "parks/p1/readings",
+                    json={"readings": [{"channel": "steel.main", "ts": "2025-03-01T02:00:00+08:00", "value": 5}]},
+                ),
+                control="steel-gw",
+                control_status=200,
+            )
+        ],
+        ("POST", f"{V}/parks/{{park}}/uploads"): [Write(_csv_upload, control="steel", control_status=200)],
+        ("GET", f"{V}/parks/{{park}}/batches"): [
+            Read("parks/p1/batches", must=('"enterprise":"office"',)),
+            Read("parks/farpark/batches", status=404),
+        ],
+        # users and keys
+        ("GET", f"{V}/users"): [Read("users", status=403)],
+        ("POST", f"{V}/users"): [
+            Write(
+                _same(
+                    "POST",
+                    "users",
+                    json={"username": "intruder", "password": PASSWORD, "role": "enterprise", "park": "p1", "enterprise": "steel"},
+                ),
+                control="op",
+                control_status=201,
+            )
+        ],
+        ("POST", f"{V}/users/{{username}}/password"): [
+            Write(
+                _same("POST", "users/steel-user/password", json={"password": "a new password"}),
+                control="op",
+                control_status=204,
+            )
+        ],
+        ("POST", f"{V}/api-keys"): [
+            Write(
+                _same("POST", "api-keys", json={"name": "intruder", "park": "p1", "enterprise": "steel"}),
+                control="op",
+                control_status=201,
+            )
+        ],
+        ("DELETE", f"{V}/api-keys/{{prefix}}"): [
+            Write(lambda actor: ("DELETE", "api-keys/{steel-gw}", {}), control="op", control_status=204)
+        ],
+    }
+    for kind in ENTITIES:
+        one = f"{V}/parks/{{park}}/{kind}/{{code}}"
+        owner = "steel" if ENTITIES[kind].tenant_writable else "op"
+        c[("GET", f"{V}/parks/{{park}}/{kind}")] = [
+            Read(f"parks/p1/{kind}", must=(f'"{OWN_ITEM[kind]}"',)),
+            Read(f"parks/farpark/{kind}", status=404),
+        ]
+        c[("GET", one)] = [
+            Read(f"parks/p1/{kind}/{OWN_ITEM[kind]}", must=(OWN_ITEM[kind],)),
+            Read(f"parks/p1/{kind}/{STEEL_ITEM[kind]}", status=404)
+            if STEEL_ITEM[kind] != OWN_ITEM[kind]
+            else Read(f"parks/farpark/{kind}/{kind[0]}1", status=404),
+        ]
+        c[("POST", f"{V}/parks/{{park}}/{kind}")] = [
+            Write(_same("POST", f"parks/p1/{kind}", json=NEW_RECORD[kind]), control=owner, control_status=201)
+        ]
+        c[("PATCH", one)] = [
+            Write(
+                _same("PATCH", f"parks/p1/{kind}/{STEEL_ITEM[kind]}", json={"name": "Renamed"}),
+                control=owner,
+                control_status=200,
+            )
+        ]
+        c[("DELETE", one)] = [
+            Write(_same("DELETE", f"parks/p1/{kind}/{DELETABLE[kind]}"), control=owner, control_status=204)
+        ]
+    return c
+
+
+CASES = _cases()
+
+
+def test_every_route_has_a_tenancy_case(tmp_path):
+    app = create_app(Settings(database_url="unused", data_dir=tmp_path, secret_key="test-secret"), store=None)
+    missing = sorted(app_routes(app) - set(CASES))
+    assert not missing, f"add tenancy cases to tests/api/test_tenancy.py for {missing}"
+    stale = sorted(set(CASES) - app_routes(app))
+    assert not stale, f"cases for routes that no longer exist: {stale}"
+
+
+# -- running the cases -----------------------------------------------------------------------------
+def snapshot(world: World) -> dict[str, list[str]]:
+    """Every row of every table of the store, to prove a refused request changed nothing."""
+    db = world.store.db
+    tables = [
+        r[0]
+        for r in db.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' ORDER BY 1"
+        )
+    ]
+    return {t: sorted(map(repr, db.fetchall(f"SELECT * FROM {t}"))) for t in tables}
+
+
+def _check_read(world: World, case: Read) -> None:
+    response = world.call("office", "GET", case.url, params=case.params)
+    if case.status != 200:  # the problem only echoes what was asked for
+        assert_problem(response, case.status)
+        return
+    assert response.status_code == 200, response.text
+    text = response.text
+    for marker in case.must:
+        assert marker in text, f"{case.url}: expected {marker!r} in the answer"
+    leaked = [m for m in case.foreign if m.lower() in text.lower()]
+    assert not leaked, f"{case.url} shows {leaked} to office: {text[:500]}"
+
+
+def _check_write(world: World, case: Write) -> None:
+    def send(actor: str):
+        method, url, kwargs = case.request(actor)
+        url = url.replace("{steel-gw}", world.keys["steel-gw"].split("_")[1])
+        return world.call(actor, method, url, **kwargs)
+
+    before = snapshot(world)
+    for actor in case.deny:
+        response = send(actor)
+        # a gateway key is no login: routes other than uploads do not accept it at all
+        refusals = (*case.refusals, 401) if actor.endswith("-gw") else case.refusals
+        assert response.status_code in refusals, f"{actor}: {response.status_code} {response.text}"
+        assert_problem(response, response.status_code)
+        assert snapshot(world) == before, f"{actor}'s refused request changed the database"
+    response = send(case.control)
+    assert response.status_code == case.control_status, f"control {case.control}: {response.text}"
+    if case.changes:
+        assert snapshot(world) != before, "the control request should have changed something"
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1].removeprefix(V)}")
+def test_tenancy(world: World, route: tuple[str, str]):
+    for case in CASES[route]:
+        if isinstance(case, Read):
+            _check_read(world, case)
+        else:
+            _check_write(world, case)
