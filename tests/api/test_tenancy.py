@@ -69,6 +69,10 @@ def _login(actor: str) -> tuple[str, str, dict]:
     return "POST", "auth/token", {"data": {"username": "steel-user", "password": password}}
 
 
+def _web_login(actor: str) -> tuple[str, str, dict]:
+    return "POST", "/login", {"data": {"username": "steel-user", "password": PASSWORD}}
+
+
 def _csv_upload(actor: str) -> tuple[str, str, dict]:
     text = "timestamp,channel,value\n2025-03-01T02:00:00+08:00,steel.main,7.5\n"
     return "POST", "parks/p1/uploads", {"files": {"file": ("steel.csv", text.encode(), "text/csv")}}
@@ -118,10 +122,21 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
         # documentation: public, and no tenant data in it
         ("GET", f"{V}/openapi.json"): [Read("/api/v1/openapi.json", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
         ("GET", f"{V}/docs"): [Read("/api/v1/docs", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
-        ("GET", "/docs/oauth2-redirect"): [Read("/docs/oauth2-redirect", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
+        ("GET", "/api/v1/docs/oauth2-redirect"): [Read("/api/v1/docs/oauth2-redirect", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
         # auth
-        ("POST", f"{V}/auth/token"): [Write(_login, control="steel", control_status=200, deny=("office",), refusals=(401,), changes=False)],
+        ("POST", f"{V}/auth/token"): [
+            Write(_login, control="steel", control_status=200, deny=("office",), refusals=(401,), changes=False)
+        ],
         ("GET", f"{V}/auth/me"): [Read("auth/me", must=("office-user",))],
+        # web pages (HTML; their refusals are pages, not problems: see tests/web/test_pages.py)
+        ("GET", "/login"): [Read("/login")],
+        ("POST", "/login"): [Write(_web_login, control="steel", control_status=200, deny=(), changes=False)],
+        ("POST", "/logout"): [
+            Write(_same("POST", "/logout"), control="steel", control_status=200, deny=(), changes=False)
+        ],
+        ("GET", "/"): [Read("/", must=("office.main",))],  # a tenant is sent to its own page
+        ("GET", "/tenants/{tenant}"): [Read("/tenants/office", must=("office.main",))],
+        ("GET", "/upload"): [Read("/upload", must=('data-park="p1"',))],
         # parks and the registry document
         ("GET", f"{V}/parks"): [Read("parks", must=("p1",))],
         ("POST", f"{V}/parks"): [
@@ -204,7 +219,13 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
                 _same(
                     "POST",
                     "users",
-                    json={"username": "intruder", "password": PASSWORD, "role": "enterprise", "park": "p1", "enterprise": "steel"},
+                    json={
+                        "username": "intruder",
+                        "password": PASSWORD,
+                        "role": "enterprise",
+                        "park": "p1",
+                        "enterprise": "steel",
+                    },
                 ),
                 control="op",
                 control_status=201,

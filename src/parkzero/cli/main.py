@@ -116,12 +116,10 @@ def serve(
 
     from parkzero.api.app import create_app
 
+    if mqtt and not park:
+        raise ValidationFailed("--mqtt needs --park")
     settings = Settings.from_env()
-    application = create_app(settings)
-    if mqtt:
-        if not park:
-            raise ValidationFailed("--mqtt needs --park")
-        application.state.mqtt_park = park
+    application = create_app(settings, mqtt_park=park if mqtt else None)
     err.print(f"serving http://{host}:{port}/ (API docs http://{host}:{port}/api/v1/docs); Ctrl-C stops")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

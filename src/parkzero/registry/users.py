@@ -83,11 +83,15 @@ def list_users(store: Store, scope: Scope) -> list[dict]:
 
 
 def set_password(store: Store, scope: Scope, username: str, password: str) -> None:
-    if not (scope.is_system or scope.role == "operator" or scope.actor == username):
-        raise Forbidden("you may change only your own password")
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters")
     user = get_user(store, username)
+    own = scope.actor == username
+    operator_here = scope.role == "operator" and (scope.park_id is None or scope.park_id == user["park_id"])
+    if not (scope.is_system or own or operator_here):
+        raise NotFound(f"no user {username!r}") if scope.role == "operator" else Forbidden(
+            "you may change only your own password"
+        )
     with store.db.write_lock, store.db.transaction():
         store.db.execute(
             "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user["id"])
