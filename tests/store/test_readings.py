@@ -166,3 +166,12 @@ def test_audit_log_is_append_only_on_postgres(pg_store):
         store.db.execute("UPDATE audit_log SET actor = 'mallory'")
     with pytest.raises(Exception, match="append-only"):
         store.db.execute("DELETE FROM audit_log")
+
+
+def test_identical_repeats_in_one_batch_collapse(park):
+    c, o = cid(park, "steel.main"), cid(park, "office.main")
+    t1 = T0 + timedelta(minutes=15)
+    # time-major and unsorted, with one exact repeat: 3 distinct keys
+    res = merge(park, [(c, t1, 1.0), (o, T0, 2.0), (c, T0, 3.0), (c, t1, 1.0)])
+    assert (res.received, res.inserted) == (4, 3)
+    assert count(park, "SELECT count(*) FROM readings") == 3

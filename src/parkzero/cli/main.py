@@ -92,7 +92,7 @@ def demo(
     with _store() as store:
         summary = build_demo(store, seed=seed, year=year)
         figures = demo_figures(store, year)
-    emit([summary], Format.table, title="Demo park")
+    emit([{"item": k, "value": v} for k, v in summary.items()], Format.table, title="Demo park")
     emit(figures, Format.table, title=f"Park energy {year}")
     err.print(
         f"[bold]Log in[/bold] at http://{host}:{port}/ as [bold]operator[/bold] / [bold]{DEMO_PASSWORD}[/bold]"

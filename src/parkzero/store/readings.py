@@ -223,7 +223,7 @@ def _check_keys(table: pa.Table, meta: dict[int, _ChannelMeta], allowed: set[int
             ],
         )
     key = (ids.astype(np.int64) << 34) | (ts_us // 1_000_000)
-    if key.size < 2 or bool(np.all(key[1:] > key[:-1])):
+    if key.size < 2 or bool(np.all(key[1:] > key[:-1])) or not _has_repeats(ids, ts_us, meta):
         return table
     order = np.argsort(key, kind="stable")
     ks = key[order]
@@ -252,6 +252,24 @@ def _check_keys(table: pa.Table, meta: dict[int, _ChannelMeta], allowed: set[int
     keep = np.ones(table.num_rows, dtype=bool)
     keep[second] = False
     return table.filter(pa.array(keep))
+
+
+_DENSE_LIMIT = 256_000_000  # key slots a repeat check may count in one array (256 MB of int32 at most)
+
+
+def _has_repeats(ids: np.ndarray, ts_us: np.ndarray, meta: dict[int, _ChannelMeta]) -> bool:
+    """True when some (channel, ts_start) key occurs twice. Linear: counts keys on a dense grid of
+    (channel, interval slot) where it fits in memory, which is the common case of a time-major file;
+    otherwise says True and lets the caller sort."""
+    step_us = int(np.gcd.reduce([m.interval_s for m in meta.values()])) * 1_000_000
+    t0 = int(ts_us.min())
+    slots = (int(ts_us.max()) - t0) // step_us + 1
+    if slots * len(meta) > _DENSE_LIMIT:
+        return True
+    lut = np.zeros(max(meta) + 1, dtype=np.int64)
+    lut[sorted(meta)] = np.arange(len(meta), dtype=np.int64)
+    dense = lut[ids] * slots + (ts_us - t0) // step_us
+    return bool(np.bincount(dense, minlength=1).max() > 1)
 
 
 def _row_issue(table: pa.Table, meta: dict[int, _ChannelMeta], i: int, reason: str) -> Issue:
