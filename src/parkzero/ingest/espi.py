@@ -182,55 +182,66 @@ def read_espi(path: Path, *, filename: str, issues: IssueCollector) -> list[Seri
                          file=filename, row=top.line if top else 1))
         return []
     entries = [top] if top.tag == "entry" else top.all("entry")
-    usage_points: list[tuple[_Node, _Node]] = []
+    usage_points: list[_Node] = []
     series: list[Series] = []
+    mr_entries: dict[int, _Node] = {}  # id(Series) -> its Atom entry
     reading_types: list[ReadingType] = []
-    order: list[tuple[str, object]] = []  # document order of MeterReadings, ReadingTypes, IntervalBlocks
-    blocks: list[tuple[_Node, _Node]] = []
+    order: list[Series | ReadingType | _Block] = []  # document order
+    blocks: list[_Block] = []
     for entry in entries:
         content = entry.child("content", ATOM_NS)
         resource = next((c for c in content.children if c.ns == ESPI_NS), None) if content else None
         if resource is None:
             continue
         if resource.tag == "UsagePoint":
-            usage_points.append((entry, resource))
+            usage_points.append(entry)
         elif resource.tag == "MeterReading":
             s = Series(href=_link(entry, "self"), title=_title(entry), line=entry.line)
             series.append(s)
-            order.append(("mr", (s, entry)))
+            mr_entries[id(s)] = entry
+            order.append(s)
         elif resource.tag == "ReadingType":
             rt = _reading_type(entry, resource, filename, issues)
             reading_types.append(rt)
-            order.append(("rt", rt))
+            order.append(rt)
         elif resource.tag == "IntervalBlock":
-            blocks.append((entry, resource))
-            order.append(("ib", (entry, resource)))
+            block = _Block(entry, resource)
+            blocks.append(block)
+            order.append(block)
     if not series and blocks:  # a feed of IntervalBlocks only: one anonymous series
-        anon = Series(href=None, title=None, line=blocks[0][0].line)
+        anon = Series(href=None, title=None, line=blocks[0].entry.line)
         series.append(anon)
-        order.insert(0, ("mr", (anon, None)))
-    _tie(series, order, reading_types, usage_points, filename, issues)
+        order.insert(0, anon)
+    _tie(series, mr_entries, order, reading_types, usage_points, filename, issues)
     if not series:
         issues.add(Issue("the feed has no MeterReading with IntervalBlocks", file=filename, row=top.line))
     return series
 
 
-def _tie(series: list[Series], order: list[tuple[str, object]], reading_types: list[ReadingType],
-         usage_points: list[tuple[_Node, _Node]], filename: str, issues: IssueCollector) -> None:
+@dataclass
+class _Block:
+    entry: _Node
+    node: _Node
+
+
+def _tie(
+    series: list[Series],
+    mr_entries: dict[int, _Node],
+    order: list[Series | ReadingType | _Block],
+    reading_types: list[ReadingType],
+    usage_points: list[_Node],
+    filename: str,
+    issues: IssueCollector,
+) -> None:
     """Attach ReadingTypes, IntervalBlocks and UsagePoints to MeterReadings by links, else by document order."""
     rt_by_href = {_norm(rt.href): rt for rt in reading_types if rt.href}
-    mr_entries: dict[int, _Node | None] = {}
-    for kind, obj in order:
-        if kind == "mr":
-            s, entry = obj  # type: ignore[misc]
-            mr_entries[id(s)] = entry
     # reading types and usage points
     for s in series:
         entry = mr_entries.get(id(s))
         related = [_norm(h) for h in _links(entry, "related")] if entry is not None else []
         s.reading_type = next((rt_by_href[h] for h in related if h in rt_by_href), None)
         up_link = _norm(_link(entry, "up")) if entry is not None else None
-        for up_entry, _res in usage_points:
+        for up_entry in usage_points:
             up_self = _norm(_link(up_entry, "self"))
             up_related = {_norm(h) for h in _links(up_entry, "related")}
             if (up_link and up_link in up_related) or (up_self and s.href and _norm(s.href).startswith(up_self + "/")):
@@ -238,33 +249,32 @@ def _tie(series: list[Series], order: list[tuple[str, object]], reading_types: l
                 s.usage_point_href = _link(up_entry, "self")
                 break
         if s.usage_point_title is None and len(usage_points) == 1:
-            s.usage_point_title = _title(usage_points[0][0])
-            s.usage_point_href = _link(usage_points[0][0], "self")
+            s.usage_point_title = _title(usage_points[0])
+            s.usage_point_href = _link(usage_points[0], "self")
     # document order for what links did not tie
     current: Series | None = None
     pending_rt: list[Series] = []
-    for kind, obj in order:
-        if kind == "mr":
-            current = obj[0]  # type: ignore[index]
+    for item in order:
+        if isinstance(item, Series):
+            current = item
             if current.reading_type is None:
                 pending_rt.append(current)
-        elif kind == "rt":
+        elif isinstance(item, ReadingType):
             for s in pending_rt:
-                s.reading_type = obj  # type: ignore[assignment]
+                s.reading_type = item
             pending_rt = []
         else:
-            entry, block = obj  # type: ignore[misc]
-            owner = _block_owner(entry, series, mr_entries) or current
+            owner = _block_owner(item.entry, series, mr_entries) or current
             if owner is None:
-                issues.add(Issue("IntervalBlock before any MeterReading", file=filename, row=entry.line))
+                issues.add(Issue("IntervalBlock before any MeterReading", file=filename, row=item.entry.line))
                 continue
-            owner.intervals.extend(_intervals(block, filename, issues))
+            owner.intervals.extend(_intervals(item.node, filename, issues))
     if pending_rt and len(reading_types) == 1:
         for s in pending_rt:
             s.reading_type = reading_types[0]
 
 
-def _block_owner(entry: _Node, series: list[Series], mr_entries: dict[int, _Node | None]) -> Series | None:
+def _block_owner(entry: _Node, series: list[Series], mr_entries: dict[int, _Node]) -> Series | None:
     up = _norm(_link(entry, "up"))
     own = _norm(_link(entry, "self"))
     for s in series:

@@ -54,11 +54,13 @@ import re
 import time
 import unicodedata
 import warnings
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -247,12 +249,10 @@ def _parse(path: Path, channels: dict[str, ChannelInfo], mapping: ColumnMapping 
         raise ParkzeroError(f"{name}: cannot read the file ({exc.strerror})") from None
     kind = _kind(head, path, mapping, ctx)
     if kind == "espi":
-        result = _parse_espi(path, ctx)
-    elif kind == "xlsx":
-        result = _parse_xlsx(path, ctx)
-    else:
-        result = _parse_csv(path, head, size, ctx, fast=fast)
-    return result
+        return _parse_espi(path, ctx)
+    if kind == "xlsx":
+        return _parse_xlsx(path, ctx)
+    return _parse_csv(path, head, size, ctx, fast=fast)
 
 
 def _zone(name: str | None, filename: str) -> tzinfo | None:
@@ -384,7 +384,9 @@ def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float:
 
     Raises _CellError for an empty cell ('value is missing'), text that is not a number, and infinity.
     """
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = text.strip()
+    if not s.isascii():
+        s = unicodedata.normalize("NFKC", s).strip()
     if not s:
         raise _CellError("value is missing")
     sep = unicodedata.normalize("NFKC", thousands)
@@ -421,6 +423,8 @@ def parse_quality(text: str) -> int:
 
 def _cell_text(value: Any) -> str:
     """Text of a cell as a user would read it (Excel numbers without a spurious '.0')."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -453,11 +457,11 @@ class _Context:
         self._quality: dict[str, int | str] = {}
         self._arrays_for = -1
         # row-by-row accumulation
-        self.r_ch: list[int] = []
-        self.r_ts: list[int] = []
-        self.r_val: list[float] = []
-        self.r_q: list[int] = []
-        self.r_row: list[int] = []
+        self.r_ch = array("i")
+        self.r_ts = array("q")
+        self.r_val = array("d")
+        self.r_q = array("h")
+        self.r_row = array("q")
         self.r_col: list[str] = []
 
     # issues
@@ -465,9 +469,10 @@ class _Context:
         shown = None if value is None else (value if isinstance(value, str) else _cell_text(value))
         self.issues.add(Issue(reason, file=self.filename, row=row, column=column, value=shown))
 
-    def fail(self, reason: str, *, row: int | None = None, column: str | None = None) -> None:
+    def fail(self, reason: str, *, row: int | None = None, column: str | None = None) -> NoReturn:
         self.issue(reason, row=row, column=column)
         self.raise_if_any()
+        raise AssertionError("unreachable: an issue was just added")
 
     def raise_if_any(self) -> None:
         self.issues.raise_if_any(f"{self.filename} was rejected")
@@ -475,9 +480,8 @@ class _Context:
     # channels
     def channel_ordinal(self, name: str) -> int | None:
         """Ordinal of the channel a file calls `name` (renamed by the mapping), or None."""
-        found = self._names.get(name, -1)
-        if found != -1:
-            return found  # type: ignore[return-value]
+        if name in self._names:
+            return self._names[name]
         key = unicodedata.normalize("NFKC", name).strip()
         code = self.mapping.channel_map.get(key, self.mapping.channel_map.get(name, key))
         info = self.channels.get(code)
@@ -489,6 +493,10 @@ class _Context:
                 self.infos.append(info)
         self._names[name] = ordinal
         return ordinal
+
+    def channel_lookup(self, text: str) -> int | str:
+        found = self.channel_ordinal(text)
+        return "unknown channel" if found is None else found
 
     def channel(self, cell: Any, row: int, column: str | None) -> int | None:
         text = _cell_text(cell)
@@ -544,6 +552,10 @@ class _Context:
         return found
 
     def timestamp(self, cell: Any, row: int, column: str | None, *, date_only: bool = False) -> int | None:
+        if type(cell) is str and not date_only:
+            found = self._ts.get(cell)
+            if type(found) is int:
+                return found
         if isinstance(cell, datetime | date):
             try:
                 return _datetime_micros(cell, self.tz, date_only=date_only)
@@ -559,6 +571,12 @@ class _Context:
 
     # values, units, quality
     def number(self, cell: Any, row: int, column: str | None) -> float | None:
+        if type(cell) is str:
+            try:
+                return parse_number(cell, self.decimal, self.thousands)
+            except _CellError as exc:
+                self.issue(str(exc), row=row, column=column, value=cell.strip())
+                return None
         if isinstance(cell, bool):
             self.issue("not a number", row=row, column=column, value=str(cell))
             return None
@@ -820,9 +838,7 @@ def _date_and_time(cols: _Columns, first_row: list[Any] | None) -> None:
         cols.date = None
         return
     cell = first_row[cols.ts] if cols.ts < len(first_row) else None
-    from datetime import time as time_of_day
-
-    if isinstance(cell, time_of_day) or _TIME_OF_DAY_RE.fullmatch(_normalise_text(_cell_text(cell))):
+    if isinstance(cell, clock_time) or _TIME_OF_DAY_RE.fullmatch(_normalise_text(_cell_text(cell))):
         cols.join_date = True
     else:
         cols.date = None
@@ -904,7 +920,6 @@ def _find_header(rows: list[tuple[int, list[Any]]], ctx: _Context, header_texts)
                 first_reason = (line, str(exc))
     assert first_reason is not None
     ctx.fail(f"cannot read the header: {first_reason[1]}", row=first_reason[0])
-    raise AssertionError  # unreachable: fail raises
 
 
 # -- CSV ------------------------------------------------------------------------------------------------------
@@ -981,21 +996,7 @@ def _sniff_csv(head: bytes, size: int, ctx: _Context) -> tuple[_CsvFormat, list[
     except csv.Error as exc:
         ctx.fail(f"not readable as CSV: {exc}", row=len(sample) + 1)
     k, cols = _find_header(sample, ctx, lambda cells: [c.strip() for c in cells])
-    with open_bytes_tail(ctx) if False else _nullcontext():
-        pass
-    return _CsvFormat(encoding, delimiter, sample[k][0], cols, True), sample[k + 1:]
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def open_bytes_tail(ctx: _Context):  # pragma: no cover - placeholder, never called
-    raise NotImplementedError
+    return _CsvFormat(encoding, delimiter, sample[k][0], cols, True), sample[k + 1 :]
 
 
 def _csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -1017,14 +1018,10 @@ def _parse_csv(path: Path, head: bytes, size: int, ctx: _Context, *, fast: bool)
         parsed = _fast_csv(path, fmt, ctx)
         if parsed is not None:
             return parsed
-        ctx.__init__(ctx.channels, ctx.mapping, ctx.tz, ctx.filename)  # type: ignore[misc]  # start afresh
-        fmt.columns = _reclassify(fmt, head, size, ctx)
+        # start afresh: the row-by-row reader reports every problem with its row
+        ctx = _Context(ctx.channels, ctx.mapping, ctx.tz, ctx.filename)
+        fmt.columns = _sniff_csv(head, size, ctx)[0].columns
     return _slow_csv(path, fmt, ctx)
-
-
-def _reclassify(fmt: _CsvFormat, head: bytes, size: int, ctx: _Context) -> _Columns:
-    again, _ = _sniff_csv(head, size, ctx)
-    return again.columns
 
 
 def _slow_csv(path: Path, fmt: _CsvFormat, ctx: _Context) -> ParsedFile:
@@ -1160,24 +1157,25 @@ def _row(line: int, cells: list[Any], cols: _Columns, ctx: _Context, default: in
 
 
 def _join_date_time(day: Any, clock: Any) -> Any:
-    from datetime import time as time_of_day
-
-    if isinstance(day, datetime | date) and isinstance(clock, time_of_day):
+    if isinstance(day, datetime | date) and isinstance(clock, clock_time):
         base = day if isinstance(day, datetime) else datetime(day.year, day.month, day.day)
-        return base.replace(hour=clock.hour, minute=clock.minute, second=clock.second,
-                            microsecond=clock.microsecond)
-    day_text = day.date().isoformat() if isinstance(day, datetime) else (
-        day.isoformat() if isinstance(day, date) else _cell_text(day))
-    clock_text = clock.isoformat() if isinstance(clock, time_of_day) else _cell_text(clock)
+        return base.replace(hour=clock.hour, minute=clock.minute, second=clock.second, microsecond=clock.microsecond)
+    day_text = (
+        day.date().isoformat()
+        if isinstance(day, datetime)
+        else (day.isoformat() if isinstance(day, date) else _cell_text(day))
+    )
+    clock_text = clock.isoformat() if isinstance(clock, clock_time) else _cell_text(clock)
     return f"{day_text} {clock_text}"
 
 
 def _assemble_rows(ctx: _Context, layout: str, n_rows: int) -> ParsedFile:
-    ch = np.array(ctx.r_ch, dtype=np.int32)
-    ts = np.array(ctx.r_ts, dtype=np.int64)
-    values = np.array(ctx.r_val, dtype=np.float64)
-    quality = np.array(ctx.r_q, dtype=np.int16)
-    keep, collapsed, conflicts = _duplicates(ctx, ch, ts, values, quality)
+    ch = np.frombuffer(ctx.r_ch, dtype=np.intc).astype(np.int32)
+    ts = np.frombuffer(ctx.r_ts, dtype=np.int64).copy()
+    values = np.frombuffer(ctx.r_val, dtype=np.float64).copy()
+    quality = np.frombuffer(ctx.r_q, dtype=np.int16).copy()
+    used = _distinct(ch, ctx)
+    keep, collapsed, conflicts = _duplicates(ctx, ch, ts, values, quality, used)
     rows, cols = ctx.r_row, ctx.r_col
     for first, other in conflicts:
         info = ctx.infos[ch[first]]
@@ -1185,28 +1183,43 @@ def _assemble_rows(ctx: _Context, layout: str, n_rows: int) -> ParsedFile:
                   f" {rows[first]} has {values[first]:g}, row {rows[other]} has {values[other]:g}",
                   row=rows[other], column=cols[other])
     ctx.raise_if_any()
-    return _table(ctx, layout, n_rows, ch, ts, values, quality, keep, collapsed)
+    return _table(ctx, layout, n_rows, ch, ts, values, quality, keep, collapsed, used)
 
 
-def _duplicates(ctx: _Context, ch: np.ndarray, ts: np.ndarray, values: np.ndarray,
-                quality: np.ndarray) -> tuple[np.ndarray | None, int, list[tuple[int, int]]]:
-    """Repeated (channel, time) keys: (rows to keep or None for all, repeats collapsed, conflicting pairs)."""
+def _distinct(ch: np.ndarray, ctx: _Context) -> np.ndarray:
+    """Distinct channel ordinals in `ch` (a bincount: linear, unlike np.unique's hashing or sorting)."""
+    if len(ch) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.bincount(ch, minlength=len(ctx.infos)))
+
+
+def _duplicates(
+    ctx: _Context, ch: np.ndarray, ts: np.ndarray, values: np.ndarray, quality: np.ndarray, used: np.ndarray
+) -> tuple[np.ndarray | None, int, list[tuple[int, int]]]:
+    """Repeated (channel, time) keys: (rows to keep or None for all, repeats collapsed, conflicting pairs).
+
+    `used` holds the distinct ordinals of `ch`. Every timestamp lies on its channel's grid, so the key
+    (ordinal, (ts - t0) / gcd of the intervals) is dense and a bitmap finds repeats in linear time.
+    """
     n = len(ch)
     if n < 2:
         return None, 0, []
     _, interval_us, _ = ctx.arrays()
-    used = np.unique(ch)
     step = int(np.gcd.reduce(interval_us[used]))
     t0 = int(ts.min())
     span = (int(ts.max()) - t0) // step + 1
     n_ch = int(used.max()) + 1
-    if n_ch * span <= max(4 * n, 1 << 22):
-        key = ch.astype(np.int64) * span + (ts - t0) // step
-        counts = np.bincount(key, minlength=n_ch * span)
-        if counts.max() <= 1:
+    if n_ch * span <= max(8 * n, 1 << 24):
+        key = (ts - t0) // step
+        key += ch.astype(np.int64) * span
+        seen = np.zeros(n_ch * span, dtype=np.bool_)
+        seen[key] = True
+        if int(np.count_nonzero(seen)) == n:
             return None, 0, []
+        del seen
+        counts = np.bincount(key, minlength=n_ch * span)
         dup = counts[key] > 1
-        del counts
+        del counts, key
     else:
         order = np.lexsort((ts, ch))
         same = (ch[order][1:] == ch[order][:-1]) & (ts[order][1:] == ts[order][:-1])
@@ -1229,8 +1242,18 @@ def _duplicates(ctx: _Context, ch: np.ndarray, ts: np.ndarray, values: np.ndarra
     return keep, int((~differ).sum()), conflicts
 
 
-def _table(ctx: _Context, layout: str, n_rows: int, ch: np.ndarray, ts: np.ndarray, values: np.ndarray,
-           quality: np.ndarray, keep: np.ndarray | None, collapsed: int) -> ParsedFile:
+def _table(
+    ctx: _Context,
+    layout: str,
+    n_rows: int,
+    ch: np.ndarray,
+    ts: np.ndarray,
+    values: np.ndarray,
+    quality: np.ndarray,
+    keep: np.ndarray | None,
+    collapsed: int,
+    used: np.ndarray,
+) -> ParsedFile:
     if keep is not None:
         ch, ts, values, quality = ch[keep], ts[keep], values[keep], quality[keep]
     ids, _, _ = ctx.arrays()
@@ -1243,7 +1266,7 @@ def _table(ctx: _Context, layout: str, n_rows: int, ch: np.ndarray, ts: np.ndarr
         ],
         schema=READING_SCHEMA,
     )
-    codes = tuple(sorted(ctx.infos[int(o)].code for o in np.unique(ch))) if len(ch) else ()
+    codes = tuple(sorted(ctx.infos[int(o)].code for o in used))
     return ParsedFile(table, layout, n_rows, codes, collapsed, ctx.filename)
 
 
@@ -1254,7 +1277,16 @@ class _Parts:
     ts: list[np.ndarray] = field(default_factory=list)
     values: list[np.ndarray] = field(default_factory=list)
     quality: list[np.ndarray] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
     rows: int = 0
+
+    def extend(self, other: _Parts) -> None:
+        self.ch += other.ch
+        self.ts += other.ts
+        self.values += other.values
+        self.quality += other.quality
+        self.used |= other.used
+        self.rows += other.rows
 
 
 _PYARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8"}
@@ -1277,73 +1309,179 @@ def _fast_csv(path: Path, fmt: _CsvFormat, ctx: _Context) -> ParsedFile | None:
         return None
     try:
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-        try:
-            for batch in reader:
+        with _Prefetch(reader) as batches:
+            for batch in batches:
                 if not _fast_block(batch, names, cols, ctx, default, parts):
                     return None
-        finally:
-            reader.close()
     except (pa.ArrowException, ValueError, UnicodeError, OSError, LookupError):
         return None
     if parts.rows == 0 or not parts.ch:
         return None
-    ch = np.concatenate(parts.ch)
-    ts = np.concatenate(parts.ts)
-    values = np.concatenate(parts.values)
-    quality = np.concatenate(parts.quality)
-    keep, collapsed, conflicts = _duplicates(ctx, ch, ts, values, quality)
-    if conflicts:
-        return None
-    return _table(ctx, cols.layout, parts.rows, ch, ts, values, quality, keep, collapsed)
+    used_ordinals = np.array(sorted(parts.used), dtype=np.int64)
+    if _repeats(ctx, parts, used_ordinals):
+        ch = np.concatenate(parts.ch)
+        ts = np.concatenate(parts.ts)
+        values = np.concatenate(parts.values)
+        quality = np.concatenate(parts.quality)
+        keep, collapsed, conflicts = _duplicates(ctx, ch, ts, values, quality, used_ordinals)
+        if conflicts:
+            return None
+        return _table(ctx, cols.layout, parts.rows, ch, ts, values, quality, keep, collapsed, used_ordinals)
+    ids, _, _ = ctx.arrays()
+    record_batches = [
+        pa.RecordBatch.from_arrays(
+            [pa.array(ids[c]), pa.array(t, type=pa.timestamp("us", tz="UTC")), pa.array(v), pa.array(q)],
+            schema=READING_SCHEMA,
+        )
+        for c, t, v, q in zip(parts.ch, parts.ts, parts.values, parts.quality, strict=True)
+    ]
+    table = pa.Table.from_batches(record_batches, schema=READING_SCHEMA)
+    codes = tuple(sorted(ctx.infos[int(o)].code for o in used_ordinals))
+    return ParsedFile(table, cols.layout, parts.rows, codes, 0, ctx.filename)
+
+
+def _repeats(ctx: _Context, parts: _Parts, used: np.ndarray) -> bool:
+    """Whether any (channel, time) key occurs twice, block by block on a bitmap of the dense key space."""
+    _, interval_us, _ = ctx.arrays()
+    step = int(np.gcd.reduce(interval_us[used]))
+    t0 = min(int(t.min()) for t in parts.ts if len(t))
+    t1 = max(int(t.max()) for t in parts.ts if len(t))
+    span = (t1 - t0) // step + 1
+    n_ch = int(used.max()) + 1
+    total = sum(len(c) for c in parts.ch)
+    if n_ch * span > max(8 * total, 1 << 24):
+        return True  # sparse keys: let _duplicates sort them
+    seen = np.zeros(n_ch * span, dtype=np.bool_)
+    for c, t in zip(parts.ch, parts.ts, strict=True):
+        key = (t - t0) // step
+        key += c * np.int64(span)
+        seen[key] = True
+    return int(np.count_nonzero(seen)) != total
+
+
+class _Prefetch:
+    """Iterate a pyarrow CSV stream with the next block parsed in a thread (pyarrow releases the GIL), so
+    reading overlaps the numpy checks of the block before. Leaving the `with` early stops the thread."""
+
+    _END = object()
+
+    def __init__(self, reader: pacsv.CSVStreamingReader, depth: int = 2):
+        import queue
+        import threading
+
+        self._reader = reader
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="parkzero-csv-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        import queue
+
+        item: object
+        try:
+            for batch in self._reader:
+                item = batch
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            item = self._END
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            item = exc
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __enter__(self) -> Iterator[pa.RecordBatch]:
+        self._thread.start()
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._reader.close()
 
 
 def _fast_block(batch: pa.RecordBatch, names: list[str], cols: _Columns, ctx: _Context, default: int | None,
                 parts: _Parts) -> bool:
     column = {i: batch.column(names[i]) for i in cols.used()}
-    # rows where every cell the layout reads is empty are skipped, as on the row-by-row path
+    staged = _Parts()
+    if _fast_columns(column, batch.num_rows, cols, ctx, default, staged):
+        parts.extend(staged)
+        return True
+    # Rows where every cell the layout reads is empty are skipped, as on the row-by-row path. Looking for
+    # them only when a block fails keeps the common case at one pass.
     blank = None
     for arr in column.values():
         empty = pc.equal(pc.utf8_length(arr), 0)
         blank = empty if blank is None else pc.and_(blank, empty)
-    if blank is not None and pc.any(blank).as_py():
-        keep_mask = pc.invert(blank)
-        column = {i: pc.filter(a, keep_mask) for i, a in column.items()}
-        n = int(pc.sum(pc.cast(keep_mask, pa.int64())).as_py() or 0)
-    else:
-        n = batch.num_rows
+    if blank is None or not pc.any(blank).as_py():
+        return False
+    keep_mask = pc.invert(blank)
+    column = {i: pc.filter(a, keep_mask) for i, a in column.items()}
+    n = len(next(iter(column.values())))
+    staged = _Parts()
+    if n and not _fast_columns(column, n, cols, ctx, default, staged):
+        return False
+    parts.extend(staged)
+    return True
+
+
+def _fast_columns(
+    column: dict[int, pa.Array], n: int, cols: _Columns, ctx: _Context, default: int | None, parts: _Parts
+) -> bool:
     parts.rows += n
     if n == 0:
         return True
     if cols.channel is not None:
-        ch = _fast_channels(column[cols.channel], ctx)
-        if ch is None:
+        found = _fast_lookup(column[cols.channel], ctx.channel_lookup, np.int32)
+        if found is None:
             return False
+        ch, ch_distinct = found
+    elif default is not None:
+        ch, ch_distinct = np.full(n, default, dtype=np.int32), np.array([default])
     else:
-        ch = None
+        ch, ch_distinct = None, None
     unit_arr = column[cols.unit] if cols.unit is not None else None
     quality = np.zeros(n, dtype=np.int16)
     if cols.quality is not None:
-        q = _fast_lookup(column[cols.quality], ctx.quality_code, np.int16)
-        if q is None:
+        found = _fast_lookup(column[cols.quality], ctx.quality_code, np.int16)
+        if found is None:
             return False
-        quality = q
+        quality = found[0]
     if cols.layout == "wide_time":
-        assert cols.date is not None and cols.step_s is not None
-        day = _fast_lookup(column[cols.date], ctx.date_text, np.int64)
-        if day is None:
+        assert cols.date is not None and cols.step_s is not None and ch is not None and ch_distinct is not None
+        found = _fast_lookup(column[cols.date], ctx.date_text, np.int64)
+        if found is None:
             return False
-        if ch is None:
-            ch = np.full(n, default, dtype=np.int32)
+        day = found[0]
         _, interval_us, _ = ctx.arrays()
-        if (interval_us[ch] != cols.step_s * _US).any():
+        if (interval_us[ch_distinct] != cols.step_s * _US).any():
             return False
-        factor = _fast_factors(unit_arr, ctx.mapping.unit, ch, ctx)
+        factor = _fast_factors(unit_arr, ctx.mapping.unit, ch, ch_distinct, ctx)
         if factor is None:
             return False
         for col, start in cols.periods:
             values = _fast_numbers(column[col], ctx)
-            if values is None or not _fast_accept(ctx, parts, ch, day + start * _US, values * factor, quality,
-                                                  shift=False):
+            if values is None or not _fast_accept(
+                ctx, parts, ch, ch_distinct, day + start * _US, _scaled(values, factor), quality, shift=False
+            ):
                 return False
         return True
     ts_col = cols.timestamp_column()
@@ -1351,33 +1489,40 @@ def _fast_block(batch: pa.RecordBatch, names: list[str], cols: _Columns, ctx: _C
         ts_text = pc.binary_join_element_wise(column[cols.date], column[cols.ts], " ")
     else:
         ts_text = column[ts_col]
-    ts = _fast_lookup(ts_text, ctx.ts_text, np.int64)
-    if ts is None:
+    found = _fast_lookup(ts_text, ctx.ts_text, np.int64)
+    if found is None:
         return False
+    ts = found[0]
     if cols.layout == "long":
-        assert cols.value is not None
-        if ch is None:
-            ch = np.full(n, default, dtype=np.int32)
+        assert cols.value is not None and ch is not None and ch_distinct is not None
         values = _fast_numbers(column[cols.value], ctx)
         if values is None:
             return False
-        factor = _fast_factors(unit_arr, ctx.mapping.unit or cols.value_unit, ch, ctx)
+        factor = _fast_factors(unit_arr, ctx.mapping.unit or cols.value_unit, ch, ch_distinct, ctx)
         if factor is None:
             return False
-        return _fast_accept(ctx, parts, ch, ts, values * factor, quality, shift=True)
+        return _fast_accept(ctx, parts, ch, ch_distinct, ts, _scaled(values, factor), quality, shift=True)
     for col, ordinal, header_unit in cols.channel_cols:
         values = _fast_numbers(column[col], ctx)
         if values is None:
             return False
-        ch_col = np.full(n, ordinal, dtype=np.int32)
-        factor = _fast_factors(unit_arr, ctx.mapping.unit or header_unit, ch_col, ctx)
-        if factor is None or not _fast_accept(ctx, parts, ch_col, ts, values * factor, quality, shift=True):
+        ch_col, distinct = np.full(n, ordinal, dtype=np.int32), np.array([ordinal])
+        factor = _fast_factors(unit_arr, ctx.mapping.unit or header_unit, ch_col, distinct, ctx)
+        if factor is None or not _fast_accept(
+            ctx, parts, ch_col, distinct, ts, _scaled(values, factor), quality, shift=True
+        ):
             return False
     return True
 
 
-def _fast_lookup(arr: pa.Array, parse, dtype) -> np.ndarray | None:
-    """Parse each distinct string once; None if any is invalid."""
+def _scaled(values: np.ndarray, factor: float | np.ndarray) -> np.ndarray:
+    if isinstance(factor, float) and factor == 1.0:
+        return values
+    return values * factor
+
+
+def _fast_lookup(arr: pa.Array, parse, dtype) -> tuple[np.ndarray, np.ndarray] | None:
+    """Parse each distinct string once: (value per row, distinct values), or None if any is invalid."""
     encoded = pc.dictionary_encode(arr)
     distinct = encoded.dictionary.to_pylist()
     table = np.empty(len(distinct), dtype=dtype)
@@ -1386,15 +1531,7 @@ def _fast_lookup(arr: pa.Array, parse, dtype) -> np.ndarray | None:
         if isinstance(found, str):
             return None
         table[k] = found
-    return table[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-def _fast_channels(arr: pa.Array, ctx: _Context) -> np.ndarray | None:
-    def ordinal(text: str) -> int | str:
-        found = ctx.channel_ordinal(text)
-        return "unknown" if found is None else found
-
-    return _fast_lookup(arr, ordinal, np.int32)
+    return table[encoded.indices.to_numpy(zero_copy_only=False)], table
 
 
 def _fast_numbers(arr: pa.Array, ctx: _Context) -> np.ndarray | None:
@@ -1408,8 +1545,9 @@ def _fast_numbers(arr: pa.Array, ctx: _Context) -> np.ndarray | None:
     sep = ctx.thousands
     if sep and pc.any(pc.match_substring(arr, sep)).as_py():
         d, t = re.escape(ctx.decimal), re.escape(sep)
-        plain_or_grouped = rf"^[+-]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$|^[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?$"
-        if not pc.all(pc.match_substring_regex(arr, plain_or_grouped)).as_py():
+        plain = rf"^[+-]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$"
+        grouped = rf"^[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?$"
+        if not pc.all(pc.match_substring_regex(arr, f"{plain}|{grouped}")).as_py():
             return None
         arr = pc.replace_substring(arr, sep, "")
     if ctx.decimal != ".":
@@ -1422,25 +1560,27 @@ def _fast_numbers(arr: pa.Array, ctx: _Context) -> np.ndarray | None:
         return None
 
 
-def _fast_factors(unit_arr: pa.Array | None, constant: str | None, ch: np.ndarray, ctx: _Context):
-    """Per-row (or one) factor into canonical units; None if a unit cannot be converted."""
+def _fast_factors(
+    unit_arr: pa.Array | None, constant: str | None, ch: np.ndarray, distinct: np.ndarray, ctx: _Context
+) -> float | np.ndarray | None:
+    """One factor, or one per row, into canonical units; None if a unit cannot be converted."""
     if unit_arr is None:
-        ordinals = np.unique(ch)
+        found = [ctx.factor(constant, int(o)) for o in distinct]
+        if any(isinstance(f, str) for f in found):
+            return None
+        if all(f == found[0] for f in found):
+            return float(found[0])
         factors = np.ones(len(ctx.infos), dtype=np.float64)
-        for o in ordinals:
-            f = ctx.factor(constant, int(o))
-            if isinstance(f, str):
-                return None
-            factors[o] = f
-        picked = factors[ordinals]
-        return float(picked[0]) if (picked == picked[0]).all() else factors[ch]
+        factors[distinct] = found
+        return factors[ch]
     encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(unit_arr))
     units = encoded.dictionary.to_pylist()
     unit_idx = encoded.indices.to_numpy(zero_copy_only=False)
-    pairs = np.unique(unit_idx.astype(np.int64) * (len(ctx.infos) + 1) + ch)
-    matrix = np.ones((len(units), len(ctx.infos)), dtype=np.float64)
+    width = len(ctx.infos)
+    pairs = np.flatnonzero(np.bincount(unit_idx.astype(np.int64) * width + ch, minlength=len(units) * width))
+    matrix = np.ones((len(units), width), dtype=np.float64)
     for pair in pairs:
-        u, o = divmod(int(pair), len(ctx.infos) + 1)
+        u, o = divmod(int(pair), width)
         f = ctx.factor(units[u] or constant, o)
         if isinstance(f, str):
             return None
@@ -1448,49 +1588,60 @@ def _fast_factors(unit_arr: pa.Array | None, constant: str | None, ch: np.ndarra
     return matrix[unit_idx, ch]
 
 
-def _fast_accept(ctx: _Context, parts: _Parts, ch: np.ndarray, ts: np.ndarray, values: np.ndarray,
-                 quality: np.ndarray, *, shift: bool) -> bool:
+def _fast_accept(
+    ctx: _Context,
+    parts: _Parts,
+    ch: np.ndarray,
+    distinct: np.ndarray,
+    ts: np.ndarray,
+    values: np.ndarray,
+    quality: np.ndarray,
+    *,
+    shift: bool,
+) -> bool:
     _, interval_us, no_negative = ctx.arrays()
-    used = np.unique(ch) if len(interval_us) > 1 else np.zeros(1, dtype=np.int32)
-    step = interval_us[used]
-    iv: np.ndarray | int = int(step[0]) if (step == step[0]).all() else interval_us[ch]
+    steps = interval_us[distinct]
+    iv: np.ndarray | int = int(steps[0]) if (steps == steps[0]).all() else interval_us[ch]
     if shift and ctx.shift_end:
         ts = ts - iv
     if (ts % iv).any():
         return False
     if not np.isfinite(values).all():
         return False
-    negative = values < 0
-    if negative.any() and no_negative[ch[negative]].any():
-        return False
+    if no_negative[distinct].any():
+        negative = values < 0
+        if negative.any() and no_negative[ch[negative]].any():
+            return False
     parts.ch.append(ch)
     parts.ts.append(ts)
     parts.values.append(values)
     parts.quality.append(quality)
+    parts.used.update(int(o) for o in distinct)
     return True
 
 
 # -- Excel ------------------------------------------------------------------------------------------------------
 def _parse_xlsx(path: Path, ctx: _Context) -> ParsedFile:
-    import zipfile
-
     import openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the library on a damaged file is the file's
         ctx.fail(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc}); truncated or damaged?")
     try:
         sheet_name = ctx.mapping.sheet
         if sheet_name is not None and sheet_name not in workbook.sheetnames:
             ctx.fail(f"the workbook has no sheet {sheet_name!r} (sheets: {', '.join(workbook.sheetnames)})")
         sheet = workbook[sheet_name] if sheet_name else workbook.worksheets[0]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rows = ((i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                sheet.reset_dimensions()  # do not trust the stated size; rows are numbered from 1 either way
+                rows = (
+                    (i, list(r)) for i, r in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1)
+                )
                 head = []
                 for item in rows:
                     head.append(item)
@@ -1504,20 +1655,20 @@ def _parse_xlsx(path: Path, ctx: _Context) -> ParsedFile:
                     yield from rest
                     yield from rows
 
-                return _read_rows(records(), cols, ctx, strict_width=False, ends_with_newline=True,
-                                  header_line=head[k][0])
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
-            ctx.fail(f"the workbook is damaged ({type(exc).__name__}: {exc})")
-            raise AssertionError from None
+                return _read_rows(
+                    records(), cols, ctx, strict_width=False, ends_with_newline=True, header_line=head[k][0]
+                )
+            except ParkzeroError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - as above: a damaged sheet, reported as such
+                ctx.fail(f"the workbook is damaged ({type(exc).__name__}: {exc})")
     finally:
         workbook.close()
 
 
 def _header_text(cell: Any) -> str:
     """Header text of an Excel cell; clock headers stored as times become 'HH:MM' (24:00 for 1.0)."""
-    from datetime import time as time_of_day
-
-    if isinstance(cell, time_of_day):
+    if isinstance(cell, clock_time):
         return f"{cell.hour:02d}:{cell.minute:02d}"
     if isinstance(cell, datetime) and cell.year < 1901:
         seconds = round((cell - datetime(1899, 12, 30)).total_seconds())

@@ -86,6 +86,16 @@ class Database:
                 self._all.append(c)
         return c
 
+    def reset_broken(self) -> bool:
+        """Forget this thread's connection if the server closed it, so the next statement reconnects.
+        Returns True when there was one to forget."""
+        c = getattr(self._local, "conn", None)
+        if c is None or not getattr(c, "closed", False):
+            return False
+        self._local.conn = None
+        self._local.in_tx = False
+        return True
+
     def close(self) -> None:
         with self._lock:
             for c in self._all:

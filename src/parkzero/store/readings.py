@@ -96,7 +96,7 @@ def merge_readings(
     db = store.db
     with db.write_lock, db.transaction():
         if db.engine != "duckdb":
-            db.execute("SELECT pg_advisory_xact_lock(4242)")
+            db.execute("SELECT pg_advisory_xact_lock(hashtext('parkzero.readings.' || current_schema()))")
         received = table.num_rows
         batch_id = store.next_batch_id()
         if received == 0:
