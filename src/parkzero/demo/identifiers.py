@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
-CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+from parkzero.registry.model import credit_check_char, credit_code_ok
+
 ORGANISATION_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 BAOSHAN_DIVISION = "310113"
 
@@ -34,17 +34,9 @@ def organisation_check_char(body: str) -> str:
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
 
-def credit_check_char(first17: str) -> str:
-    """Check character (position 18) of a unified social credit code (GB 32100-2015)."""
-    if len(first17) != 17:
-        raise ValueError("the check character is computed over 17 characters")
-    total = sum(CREDIT_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_WEIGHTS, strict=True))
-    return CREDIT_ALPHABET[(31 - total % 31) % 31]
-
-
 def credit_code_valid(code: str) -> bool:
     """Whether `code` is 18 characters of the GB 32100 alphabet with a correct check character."""
-    return len(code) == 18 and all(ch in CREDIT_ALPHABET for ch in code) and credit_check_char(code[:17]) == code[17]
+    return credit_code_ok(code)
 
 
 def make_credit_code(rng: np.random.Generator, division: str = BAOSHAN_DIVISION) -> str:

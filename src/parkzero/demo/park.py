@@ -31,24 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parkzero.demo.identifiers import make_credit_code, make_serial
+from parkzero.units import QUANTITY_KINDS
 
 PARK_CODE = "baoshan-demo"
 OPERATOR = "operator"
 INTERVAL_S = 900
 
-UNITS = {
-    "active_energy": "kWh",
-    "reactive_energy": "kvarh",
-    "active_power": "kW",
-    "gas_volume": "Nm3",
-    "water_volume": "m3",
-    "steam_mass": "t",
-    "heat": "GJ",
-    "mass": "t",
-    "temperature": "degC",
-    "irradiance": "W/m2",
-    "state_of_charge": "%",
-}
+UNITS = {kind: q.canonical_unit for kind, q in QUANTITY_KINDS.items()}
 
 
 @dataclass(frozen=True)

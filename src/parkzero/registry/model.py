@@ -116,17 +116,22 @@ PARK_FIELDS = ("code", "name", "name_zh", "timezone", "latitude", "longitude")
 KINDS = ("parks", *ENTITIES)
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: 31 characters, no I, O, Z, S, V
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3^(i-1) mod 31
 _INDUSTRY = re.compile(r"^[A-T](\d{2}|\d{3}|\d{4})?$")
 
 
+def credit_check_char(first17: str) -> str:
+    """Check character (position 18) of a unified social credit code (GB 32100-2015)."""
+    if len(first17) != 17:
+        raise ValueError("the check character is computed over 17 characters")
+    total = sum(CREDIT_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_WEIGHTS, strict=True))
+    return CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
 def credit_code_ok(code: str) -> bool:
-    """Check an 18-character unified social credit code and its check digit (GB 32100-2015)."""
-    if len(code) != 18 or any(ch not in _CREDIT_CHARS for ch in code):
-        return False
-    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
+    """Check an 18-character unified social credit code and its check character (GB 32100-2015)."""
+    return len(code) == 18 and all(ch in CREDIT_ALPHABET for ch in code) and credit_check_char(code[:17]) == code[17]
 
 
 def validate(kind: str, record: dict, *, where: str = "") -> list[Issue]:
@@ -136,9 +141,7 @@ def validate(kind: str, record: dict, *, where: str = "") -> list[Issue]:
 
     def bad(col: str, reason: str) -> None:
         issues.append(
-            Issue(
-                f"{at}: {reason}", column=col, value=None if record.get(col) is None else str(record.get(col))
-            )
+            Issue(f"{at}: {reason}", column=col, value=None if record.get(col) is None else str(record.get(col)))
         )
 
     required = ("code", "name", "timezone") if kind == "parks" else ENTITIES[kind].required
