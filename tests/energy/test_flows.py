@@ -110,7 +110,12 @@ def test_sankey_leaves_out_empty_flows():
 def test_change_and_previous_period():
     assert flows.change_pct(120.0, 100.0) == pytest.approx(20.0)
     assert flows.change_pct(120.0, 0.0) is None
-    assert flows.previous_period(date(2025, 3, 1), date(2025, 4, 1)) == (date(2025, 1, 29), date(2025, 3, 1))
+    # whole calendar months compare with the months before: March with February, a year with the year before
+    assert flows.previous_period(date(2025, 3, 1), date(2025, 4, 1)) == (date(2025, 2, 1), date(2025, 3, 1))
+    assert flows.previous_period(date(2025, 1, 1), date(2026, 1, 1)) == (date(2024, 1, 1), date(2025, 1, 1))
+    assert flows.previous_period(date(2025, 1, 1), date(2025, 2, 1)) == (date(2024, 12, 1), date(2025, 1, 1))
+    # other ranges: the same length just before (30 days)
+    assert flows.previous_period(date(2025, 3, 2), date(2025, 4, 1)) == (date(2025, 1, 31), date(2025, 3, 2))
 
 
 # -- over the store ----------------------------------------------------------------------------------

@@ -85,3 +85,16 @@ def test_gap_filling_is_explicit_and_flagged(park):
     assert rows == [(2.0, 0), (4.0, 0), (6.0, 2), (8.0, 2), (10.0, 0)]
     (r,) = quality_report(park, SYSTEM, "p1", DAY, DAY + timedelta(hours=1, minutes=15), ["office.main"])
     assert r.filled == 2 and r.completeness_pct == 100.0
+
+
+def test_intermittent_load_is_judged_by_its_running_values():
+    import numpy as np
+
+    from parkzero.store.quality import robust_outliers
+
+    # an EV charger: off (0) most of the day, ~7 kWh per quarter hour while charging, one 70 kWh glitch
+    values = np.zeros(96)
+    values[30:50] = 7.0 + np.linspace(-0.5, 0.5, 20)
+    values[40] = 70.0
+    mask = robust_outliers(values)
+    assert np.flatnonzero(mask).tolist() == [40]

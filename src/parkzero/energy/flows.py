@@ -255,7 +255,12 @@ def energy_balance(
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period of equal length just before [start, end)."""
+    """The period just before [start, end): the same number of calendar months where [start, end) is whole
+    months (December is compared with November, not with 31 days from 31 October), else equal length."""
+    if start.day == 1 and end.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        index = start.year * 12 + start.month - 1 - months
+        return date(index // 12, index % 12 + 1, 1), start
     return start - (end - start), start
 
 

@@ -87,14 +87,8 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         resets = int((np.diff(good_values) < 0).sum())
     outlier_mask = np.zeros(good_values.size, dtype=bool)
     check_values = np.diff(good_values) if ch.behaviour == "counter" and good_values.size > 1 else good_values
-    if check_values.size >= 10:
-        med = np.median(check_values)
-        mad = 1.4826 * np.median(np.abs(check_values - med))
-        if mad == 0:  # more than half the values equal: fall back to the mean absolute deviation
-            mad = 1.2533 * np.mean(np.abs(check_values - med))
-        if mad > 0:
-            mask = np.abs(check_values - med) > OUTLIER_MADS * mad
-            outlier_mask[: mask.size] |= mask
+    mask = robust_outliers(check_values)
+    outlier_mask[: mask.size] |= mask
     if ch.behaviour == "interval" and ch.quantity_kind in ("active_energy", "gas_volume", "water_volume"):
         outlier_mask |= good_values < 0
     good_ts = [t for t, g in zip(ts, good, strict=True) if g]
@@ -121,6 +115,29 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         ],
         outlier_examples=examples,
     )
+
+
+def robust_outliers(values: np.ndarray) -> np.ndarray:
+    """Mask of values further than OUTLIER_MADS scaled MADs from the median.
+
+    An intermittent load (an EV charger, a ladle furnace: off most of the time) is judged by its running
+    values only, and "off" (0) is never an outlier. Where more than half the values are equal (MAD 0) the
+    scale falls back to 1.2533 x the mean absolute deviation.
+    """
+    mask = np.zeros(values.size, dtype=bool)
+    intermittent = values.size > 0 and np.mean(values == 0) > 0.5
+    base = values[values != 0] if intermittent else values
+    if base.size < 10:
+        return mask
+    med = np.median(base)
+    mad = 1.4826 * np.median(np.abs(base - med))
+    if mad == 0:
+        mad = 1.2533 * np.mean(np.abs(base - med))
+    if mad > 0:
+        mask = np.abs(values - med) > OUTLIER_MADS * mad
+        if intermittent:
+            mask &= values != 0
+    return mask
 
 
 def _gaps(

@@ -52,8 +52,10 @@
         textStyle: { fontFamily: FONT },
         tooltip: { trigger: "axis", valueFormatter: fmt },
         grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-        xAxis: { type: "value", axisLabel: { formatter: function (v) { return Number(v).toLocaleString(); } } },
-        yAxis: { type: "category", inverse: true, data: d.tenants.labels },
+        xAxis: { type: "value", axisLabel: { hideOverlap: true, formatter: function (v) {
+          return new Intl.NumberFormat(undefined, { notation: "compact" }).format(v); } } },
+        yAxis: { type: "category", inverse: true, data: d.tenants.labels,
+                 axisLabel: { width: 150, overflow: "truncate" } },
         series: [{ type: "bar", data: d.tenants.values, itemStyle: { color: "#3182ce", borderRadius: [0, 3, 3, 0] }, barMaxWidth: 22 }]
       };
     },
