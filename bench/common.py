@@ -84,9 +84,7 @@ def fresh_store(database_url: str | None, n_channels: int) -> Iterator[tuple[Sto
 
 def year_table(store: Store, n_channels: int, quarters: int = QUARTERS_PER_YEAR, seed: int = 1) -> pa.Table:
     """A year of 15-minute readings [kWh] for every benchmark channel, as a merge-ready table."""
-    ids = np.array(
-        sorted(c.id for c in repo.channel_index(store, Scope.system(), PARK).values()), dtype=np.int64
-    )
+    ids = np.array(sorted(c.id for c in repo.channel_index(store, Scope.system(), PARK).values()), dtype=np.int64)
     t0 = int(YEAR_START.timestamp() * 1e6)
     ts = t0 + np.arange(quarters, dtype=np.int64) * 900_000_000
     rng = np.random.default_rng(seed)

@@ -100,9 +100,7 @@ def bench_rest(url: str | None, n_channels: int, days: int, prefix: str) -> None
         thread.join(timeout=10)
         stored = store.db.fetchone("SELECT count(*) FROM readings")[0]
     assert stored == sent, (stored, sent)
-    print(
-        f"{prefix}rest_readings_per_s={sent / elapsed:.0f} readings/s ({sent} readings in {len(bodies)} requests)"
-    )
+    print(f"{prefix}rest_readings_per_s={sent / elapsed:.0f} readings/s ({sent} readings in {len(bodies)} requests)")
 
 
 _ISO_CACHE: dict[float, str] = {}

@@ -159,9 +159,7 @@ SMALL_PARK = {
                     ],
                 },
             ],
-            "products": [
-                {"code": "coil", "name": "Cold-rolled coil", "enterprise": "steel", "declared_unit": "t"}
-            ],
+            "products": [{"code": "coil", "name": "Cold-rolled coil", "enterprise": "steel", "declared_unit": "t"}],
         }
     ],
 }

@@ -20,9 +20,7 @@ class Issue:
 
     def __str__(self) -> str:
         where = ", ".join(
-            f"{k} {v}"
-            for k, v in (("file", self.file), ("row", self.row), ("column", self.column))
-            if v is not None
+            f"{k} {v}" for k, v in (("file", self.file), ("row", self.row), ("column", self.column)) if v is not None
         )
         shown = f" (value {self.value!r})" if self.value is not None else ""
         return f"{where}: {self.reason}{shown}" if where else f"{self.reason}{shown}"
@@ -107,6 +105,4 @@ class IssueCollector:
 
     def raise_if_any(self, detail: str) -> None:
         if self.total:
-            raise ValidationFailed(
-                f"{detail}: {self.total} problem(s); nothing was written", issues=self.issues
-            )
+            raise ValidationFailed(f"{detail}: {self.total} problem(s); nothing was written", issues=self.issues)

@@ -122,7 +122,9 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
         # documentation: public, and no tenant data in it
         ("GET", f"{V}/openapi.json"): [Read("/api/v1/openapi.json", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
         ("GET", f"{V}/docs"): [Read("/api/v1/docs", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
-        ("GET", "/api/v1/docs/oauth2-redirect"): [Read("/api/v1/docs/oauth2-redirect", foreign=(STEEL_CREDIT_CODE, "steel-user"))],
+        ("GET", "/api/v1/docs/oauth2-redirect"): [
+            Read("/api/v1/docs/oauth2-redirect", foreign=(STEEL_CREDIT_CODE, "steel-user"))
+        ],
         # auth
         ("POST", f"{V}/auth/token"): [
             Write(_login, control="steel", control_status=200, deny=("office",), refusals=(401,), changes=False)

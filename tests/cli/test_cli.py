@@ -14,11 +14,21 @@ from tests.conftest import SMALL_PARK
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {**os.environ, "PARKZERO_DATA_DIR": str(tmp_path), "PARKZERO_DATABASE_URL": f"duckdb:///{tmp_path / 'p.duckdb'}"}
+    env = {
+        **os.environ,
+        "PARKZERO_DATA_DIR": str(tmp_path),
+        "PARKZERO_DATABASE_URL": f"duckdb:///{tmp_path / 'p.duckdb'}",
+    }
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        out = subprocess.run([sys.executable, "-m", "parkzero", *args], capture_output=True, text=True, env=env,
-                             cwd=tmp_path, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "parkzero", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
         if check and out.returncode != 0:
             raise AssertionError(f"exit {out.returncode}: {out.stderr}")
         return out
@@ -54,8 +64,19 @@ def test_readings_query_needs_zone(cli, tmp_path):
     doc = tmp_path / "park.json"
     doc.write_text(json.dumps(SMALL_PARK), encoding="utf-8")
     cli("registry", "import", str(doc))
-    out = cli("readings", "query", "-p", "p1", "-c", "office.main", "--start", "2025-03-01T00:00",
-              "--end", "2025-03-02T00:00+08:00", check=False)
+    out = cli(
+        "readings",
+        "query",
+        "-p",
+        "p1",
+        "-c",
+        "office.main",
+        "--start",
+        "2025-03-01T00:00",
+        "--end",
+        "2025-03-02T00:00+08:00",
+        check=False,
+    )
     assert out.returncode == 1 and "needs a time zone offset" in out.stderr and "Traceback" not in out.stderr
 
 
@@ -63,8 +84,19 @@ def test_users_and_db_commands(cli, tmp_path):
     doc = tmp_path / "park.json"
     doc.write_text(json.dumps(SMALL_PARK), encoding="utf-8")
     cli("registry", "import", str(doc))
-    cli("users", "create", "alice", "--role", "enterprise", "--park", "p1", "--enterprise", "steel",
-        "--password", "correct-horse")
+    cli(
+        "users",
+        "create",
+        "alice",
+        "--role",
+        "enterprise",
+        "--park",
+        "p1",
+        "--enterprise",
+        "steel",
+        "--password",
+        "correct-horse",
+    )
     users = json.loads(cli("users", "list", "--format", "json").stdout)
     assert [(u["username"], u["role"]) for u in users] == [("alice", "enterprise")]
     key = cli("users", "api-key", "gw1", "--park", "p1").stdout.strip()

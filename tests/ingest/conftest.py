@@ -12,8 +12,15 @@ from parkzero.registry.repo import ChannelInfo
 DATA = Path(__file__).parent.parent / "data"
 
 
-def info(code: str, id_: int, *, kind: str = "active_energy", unit: str = "kWh", interval_s: int = 900,
-         behaviour: str = "interval") -> ChannelInfo:
+def info(
+    code: str,
+    id_: int,
+    *,
+    kind: str = "active_energy",
+    unit: str = "kWh",
+    interval_s: int = 900,
+    behaviour: str = "interval",
+) -> ChannelInfo:
     return ChannelInfo(id_, code, 1, kind, unit, interval_s, behaviour, None, "load")
 
 

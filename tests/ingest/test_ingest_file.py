@@ -45,13 +45,21 @@ def test_long_csv_lands_and_repeats_are_no_ops(park, tmp_path):
     assert stored(park, "steel.main")[0] == ("2025-02-28T16:00:00+00:00", 10.0, 0)
     again = ingest_file(park, SYSTEM, path, park_code="p1")
     assert (again.merge.inserted, again.merge.unchanged) == (0, 4)
-    assert park.db.fetchone("SELECT filename, source FROM ingest_batches WHERE id = ?",
-                            (report.merge.batch_id,)) == ("meter.csv", "file:long")
+    assert park.db.fetchone("SELECT filename, source FROM ingest_batches WHERE id = ?", (report.merge.batch_id,)) == (
+        "meter.csv",
+        "file:long",
+    )
 
 
 def test_gbk_sample_with_saved_mapping(park):
-    save_mapping(park, SYSTEM, "p1", ColumnMapping(name="scada", timezone="Asia/Shanghai",
-                                                  channel_map={"1#主变": "steel.main", "2#主变": "office.main"}))
+    save_mapping(
+        park,
+        SYSTEM,
+        "p1",
+        ColumnMapping(
+            name="scada", timezone="Asia/Shanghai", channel_map={"1#主变": "steel.main", "2#主变": "office.main"}
+        ),
+    )
     report = ingest_file(park, SYSTEM, DATA / "meter_long_gbk.csv", park_code="p1", mapping="scada")
     assert report.readings == 8
     got = stored(park, "steel.main")
@@ -59,14 +67,14 @@ def test_gbk_sample_with_saved_mapping(park):
     assert got[0][:2] == ("2025-02-28T16:00:00+00:00", pytest.approx(125.0))
     assert got[3][1:] == (pytest.approx(121.0), 1)
     # the hourly rollup follows: 125 + 130 + 128 + 121 = 504 kWh in the 16:00 UTC hour
-    total = park.db.fetchone("SELECT value_sum FROM rollup_hourly h JOIN channels c ON c.id = h.channel_id"
-                             " WHERE c.code = 'steel.main'")[0]
+    total = park.db.fetchone(
+        "SELECT value_sum FROM rollup_hourly h JOIN channels c ON c.id = h.channel_id WHERE c.code = 'steel.main'"
+    )[0]
     assert total == pytest.approx(504.0)
 
 
 def test_wide_time_and_green_button_land(park):
-    report = ingest_file(park, SYSTEM, DATA / "meter_wide_time.csv", park_code="p1",
-                         default_timezone="Asia/Shanghai")
+    report = ingest_file(park, SYSTEM, DATA / "meter_wide_time.csv", park_code="p1", default_timezone="Asia/Shanghai")
     assert (report.layout, report.readings) == ("wide_time", 384)
     mapping = ColumnMapping(channel_map={"Main incomer": "steel.main", "Rooftop PV": "pv1.gen"})
     gb = ingest_file(park, SYSTEM, DATA / "green_button_sample.xml", park_code="p1", mapping=mapping)
@@ -114,16 +122,19 @@ def test_truncated_value_on_the_last_line(park, tmp_path):
     assert issues[0].row == 5
 
 
-@pytest.mark.parametrize(("name", "content", "reason"), [
-    ("empty.csv", b"", "the file is empty"),
-    ("blank.csv", b"\n\n  \n", "the file is empty"),
-    ("header.csv", b"timestamp,channel,value\n", "header but no data rows"),
-    ("garbage.csv", bytes(range(256)) * 8, "binary content"),
-    ("notes.txt", b"just some notes\nnothing tabular here\n", "cannot read the header"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, ".xls"),
-    ("fake.xlsx", b"timestamp,channel,value\n", "not a valid .xlsx"),
-    ("not-espi.xml", b"<?xml version='1.0'?><html><body/></html>", "not a Green Button"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("blank.csv", b"\n\n  \n", "the file is empty"),
+        ("header.csv", b"timestamp,channel,value\n", "header but no data rows"),
+        ("garbage.csv", bytes(range(256)) * 8, "binary content"),
+        ("notes.txt", b"just some notes\nnothing tabular here\n", "cannot read the header"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, ".xls"),
+        ("fake.xlsx", b"timestamp,channel,value\n", "not a valid .xlsx"),
+        ("not-espi.xml", b"<?xml version='1.0'?><html><body/></html>", "not a Green Button"),
+    ],
+)
 def test_malformed_files(park, tmp_path, name, content, reason):
     path = write(tmp_path, name, content)
     issues = rejected(park, path)
@@ -143,14 +154,21 @@ def test_truncated_xlsx(park, tmp_path):
 
 
 def test_wrong_and_unknown_units(park, tmp_path):
-    path = write(tmp_path, "units.csv", "timestamp,channel,value,unit\n"
-                 "2025-03-01T00:00:00+08:00,steel.main,1,Nm3\n"
-                 "2025-03-01T00:15:00+08:00,steel.main,1,furlong\n"
-                 "2025-03-01T00:30:00+08:00,steel.gas,1,kWh\n"
-                 "2025-03-01T00:45:00+08:00,steel.main,1,kWh\n")
+    path = write(
+        tmp_path,
+        "units.csv",
+        "timestamp,channel,value,unit\n"
+        "2025-03-01T00:00:00+08:00,steel.main,1,Nm3\n"
+        "2025-03-01T00:15:00+08:00,steel.main,1,furlong\n"
+        "2025-03-01T00:30:00+08:00,steel.gas,1,kWh\n"
+        "2025-03-01T00:45:00+08:00,steel.main,1,kWh\n",
+    )
     issues = rejected(park, path)
-    assert [(i.row, i.column, i.value) for i in issues] == [(2, "unit", "Nm3"), (3, "unit", "furlong"),
-                                                            (4, "unit", "kWh")]
+    assert [(i.row, i.column, i.value) for i in issues] == [
+        (2, "unit", "Nm3"),
+        (3, "unit", "furlong"),
+        (4, "unit", "kWh"),
+    ]
     assert "measures Nm3" in issues[0].reason and "kWh" in issues[0].reason
     assert "unknown unit" in issues[1].reason
 
@@ -172,8 +190,9 @@ def test_timestamp_without_zone(park, tmp_path):
     path = write(tmp_path, "naive.csv", HEADER + "2025-03-01 00:15:00,steel.main,1\n")
     (issue,) = rejected(park, path)
     assert (issue.row, issue.column, issue.value) == (2, "timestamp", "2025-03-01 00:15:00")
-    assert issue.reason == ("timestamp has no time zone; give an offset or choose the file's time zone"
-                            " (--timezone Asia/Shanghai)")
+    assert issue.reason == (
+        "timestamp has no time zone; give an offset or choose the file's time zone (--timezone Asia/Shanghai)"
+    )
     # the same file with a time zone is fine
     assert ingest_file(park, SYSTEM, path, park_code="p1", default_timezone="Asia/Shanghai").readings == 1
 
@@ -198,13 +217,20 @@ def test_unknown_channel_column_of_a_wide_file(park, tmp_path):
 
 
 def test_empty_and_non_numeric_values(park, tmp_path):
-    path = write(tmp_path, "values.csv", HEADER + "2025-03-01T00:00:00+08:00,steel.main,\n"
-                 "2025-03-01T00:15:00+08:00,steel.main,n/a\n2025-03-01T00:30:00+08:00,steel.main,1e999\n"
-                 '2025-03-01T00:45:00+08:00,steel.main,"1,23"\n')
+    path = write(
+        tmp_path,
+        "values.csv",
+        HEADER + "2025-03-01T00:00:00+08:00,steel.main,\n"
+        "2025-03-01T00:15:00+08:00,steel.main,n/a\n2025-03-01T00:30:00+08:00,steel.main,1e999\n"
+        '2025-03-01T00:45:00+08:00,steel.main,"1,23"\n',
+    )
     issues = rejected(park, path)
     assert [(i.row, i.column, i.reason) for i in issues] == [
-        (2, "value", "value is missing"), (3, "value", "not a number"),
-        (4, "value", "value is not a finite number"), (5, "value", "not a number")]
+        (2, "value", "value is missing"),
+        (3, "value", "not a number"),
+        (4, "value", "value is not a finite number"),
+        (5, "value", "not a number"),
+    ]
 
 
 def test_negative_interval_energy(park, tmp_path):
@@ -215,8 +241,9 @@ def test_negative_interval_energy(park, tmp_path):
 
 
 def test_many_problems_are_collected(park, tmp_path):
-    path = write(tmp_path, "many.csv", HEADER + "".join(f"2025-03-01T00:00:00+08:00,steel.main,x{k}\n"
-                                                        for k in range(150)))
+    path = write(
+        tmp_path, "many.csv", HEADER + "".join(f"2025-03-01T00:00:00+08:00,steel.main,x{k}\n" for k in range(150))
+    )
     with pytest.raises(ValidationFailed) as err:
         ingest_file(park, SYSTEM, path, park_code="p1")
     assert len(err.value.issues) == 100 and "150 problem(s)" in str(err.value)

@@ -18,22 +18,33 @@ SYSTEM = Scope.system("tester")
 
 
 def test_mapping_json_round_trip():
-    m = ColumnMapping(name="scada", layout="long", timestamp_column="采集时间", unit="万kWh",
-                      timezone="Asia/Shanghai", channel_map={"1#主变": "steel.main"}, skip_rows=2, decimal=",")
+    m = ColumnMapping(
+        name="scada",
+        layout="long",
+        timestamp_column="采集时间",
+        unit="万kWh",
+        timezone="Asia/Shanghai",
+        channel_map={"1#主变": "steel.main"},
+        skip_rows=2,
+        decimal=",",
+    )
     text = m.to_json()
     assert json.loads(text)["channel_map"] == {"1#主变": "steel.main"}
     assert ColumnMapping.from_json(text) == m
     assert m.thousands_separator == "."  # follows the decimal comma
 
 
-@pytest.mark.parametrize(("spec", "column"), [
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"unit": "furlong"}, "unit"),
-    ({"layout": "diagonal"}, "layout"),
-    ({"decimal": ",", "thousands": ","}, None),
-    ({"skip_rows": -1}, "skip_rows"),
-    ({"colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("spec", "column"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"unit": "furlong"}, "unit"),
+        ({"layout": "diagonal"}, "layout"),
+        ({"decimal": ",", "thousands": ","}, None),
+        ({"skip_rows": -1}, "skip_rows"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
 def test_invalid_mappings(spec, column):
     with pytest.raises(ValidationFailed) as err:
         ColumnMapping.from_dict(spec)
@@ -82,8 +93,12 @@ def test_read_only_roles_cannot_save(park):
 
 def test_a_tenant_reuses_its_saved_mapping(park, tmp_path):
     steel = enterprise_scope(park, "steel")
-    save_mapping(park, steel, "p1", ColumnMapping(name="eaf", timezone="Asia/Shanghai", unit="MWh",
-                                                  channel_map={"电弧炉": "steel.eaf"}))
+    save_mapping(
+        park,
+        steel,
+        "p1",
+        ColumnMapping(name="eaf", timezone="Asia/Shanghai", unit="MWh", channel_map={"电弧炉": "steel.eaf"}),
+    )
     path = write(tmp_path, "eaf.csv", "时间,设备名称,表计,电量\n2025/3/1 0:00,炉1,电弧炉,0.75\n", "gbk")
     report = ingest_file(park, steel, path, park_code="p1", mapping="eaf")
     assert report.readings == 1

@@ -34,7 +34,11 @@ def both(path, channels, *, mapping=None, tz=None):
     slow = _parse(path, channels, mapping, tz, None, fast=False)
     assert rows(fast.table) == rows(slow.table)
     assert (fast.layout, fast.rows, fast.channels, fast.duplicates) == (
-        slow.layout, slow.rows, slow.channels, slow.duplicates)
+        slow.layout,
+        slow.rows,
+        slow.channels,
+        slow.duplicates,
+    )
     return fast
 
 
@@ -46,10 +50,14 @@ def minutes(n: int) -> datetime:
 
 # -- CSV long ------------------------------------------------------------------------------------------------
 def test_long_csv_english(tmp_path, channels):
-    path = write(tmp_path, "m.csv", "timestamp,channel,value\n"
-                 "2025-03-01T00:00:00+08:00,steel.main,10.5\n"
-                 "2025-03-01T00:15:00+08:00,steel.main,11\n"
-                 "2025-02-28T16:00:00Z,office.main,2.25\n")
+    path = write(
+        tmp_path,
+        "m.csv",
+        "timestamp,channel,value\n"
+        "2025-03-01T00:00:00+08:00,steel.main,10.5\n"
+        "2025-03-01T00:15:00+08:00,steel.main,11\n"
+        "2025-02-28T16:00:00Z,office.main,2.25\n",
+    )
     parsed = both(path, channels)
     assert parsed.layout == "long" and parsed.rows == 3
     assert parsed.channels == ("office.main", "steel.main")
@@ -72,11 +80,13 @@ def test_long_csv_gbk_chinese_headers_and_wan_kwh(channels):
 
 
 def test_long_csv_bom_semicolon_and_unit_column(tmp_path, channels):
-    text = ("\ufeff时间戳;测点;读数;单位\n"
-            "2025-03-01 00:00:00+08:00;steel.main;1.5;MWh\n"
-            "2025-03-01 00:15:00+08:00;steel.main;2500;Wh\n"
-            "2025-03-01 00:30:00+08:00;steel.main;3;kWh\n"
-            "2025-03-01 00:45:00+08:00;steel.main;0.0001;万kWh\n")
+    text = (
+        "\ufeff时间戳;测点;读数;单位\n"
+        "2025-03-01 00:00:00+08:00;steel.main;1.5;MWh\n"
+        "2025-03-01 00:15:00+08:00;steel.main;2500;Wh\n"
+        "2025-03-01 00:30:00+08:00;steel.main;3;kWh\n"
+        "2025-03-01 00:45:00+08:00;steel.main;0.0001;万kWh\n"
+    )
     parsed = both(write(tmp_path, "m.csv", text), channels)
     values = [r[2] for r in rows(parsed.table)]
     # 1.5 MWh x 1000 = 1500 kWh; 2500 Wh x 0.001 = 2.5 kWh; 3 kWh; 0.0001 万kWh x 10^4 = 1 kWh
@@ -90,8 +100,18 @@ def test_long_csv_tab_delimited_with_unit_in_english_header(tmp_path, channels):
     assert [r[2] for r in rows(parsed.table)] == pytest.approx([250.0, 500.0])
 
 
-@pytest.mark.parametrize("stamp", ["2025/3/1 0:15", "2025-03-01 00:15:00", "2025年3月1日 00:15", "2025年3月1日0时15分",
-                                   "20250301 00:15", "2025-03-01T00:15", "2025.3.1 0:15"])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2025/3/1 0:15",
+        "2025-03-01 00:15:00",
+        "2025年3月1日 00:15",
+        "2025年3月1日0时15分",
+        "20250301 00:15",
+        "2025-03-01T00:15",
+        "2025.3.1 0:15",
+    ],
+)
 def test_chinese_and_local_date_formats(tmp_path, channels, stamp):
     path = write(tmp_path, "m.csv", f"日期时间,通道,数值\n{stamp},steel.main,1\n", "gb18030")
     parsed = both(path, channels, tz=SH)
@@ -99,20 +119,30 @@ def test_chinese_and_local_date_formats(tmp_path, channels, stamp):
 
 
 def test_quoted_thousands_separators(tmp_path, channels):
-    path = write(tmp_path, "m.csv", 'timestamp,channel,value\n2025-03-01T00:00+08:00,steel.main,"1,234.5"\n'
-                 '2025-03-01T00:15+08:00,steel.main,"12,345,678"\n')
+    path = write(
+        tmp_path,
+        "m.csv",
+        'timestamp,channel,value\n2025-03-01T00:00+08:00,steel.main,"1,234.5"\n'
+        '2025-03-01T00:15+08:00,steel.main,"12,345,678"\n',
+    )
     assert [r[2] for r in rows(both(path, channels).table)] == [1234.5, 12345678.0]
 
 
 def test_decimal_comma_mapping(tmp_path, channels):
-    path = write(tmp_path, "m.csv", 'timestamp;channel;value\n2025-03-01T00:00+08:00;steel.main;"1.234,5"\n'
-                 "2025-03-01T00:15+08:00;steel.main;0,25\n")
+    path = write(
+        tmp_path,
+        "m.csv",
+        'timestamp;channel;value\n2025-03-01T00:00+08:00;steel.main;"1.234,5"\n'
+        "2025-03-01T00:15+08:00;steel.main;0,25\n",
+    )
     parsed = both(path, channels, mapping=ColumnMapping(decimal=","))
     assert [r[2] for r in rows(parsed.table)] == [1234.5, 0.25]
 
 
 def test_separate_date_and_time_columns(tmp_path, channels):
-    path = write(tmp_path, "m.csv", "日期,时间,表计,电量\n2025-03-01,00:15,steel.main,4\n2025-03-01,00:30,steel.main,5\n")
+    path = write(
+        tmp_path, "m.csv", "日期,时间,表计,电量\n2025-03-01,00:15,steel.main,4\n2025-03-01,00:30,steel.main,5\n"
+    )
     parsed = both(path, channels, tz=SH)
     assert [r[1] for r in rows(parsed.table)] == [minutes(15), minutes(30)]
 
@@ -131,15 +161,21 @@ def test_custom_column_names_and_default_channel(tmp_path, channels):
 
 
 def test_quality_words_and_codes(tmp_path, channels):
-    path = write(tmp_path, "m.csv", "timestamp,channel,value,quality\n2025-03-01T00:00+08:00,steel.main,1,measured\n"
-                 "2025-03-01T00:15+08:00,steel.main,1,estimated\n2025-03-01T00:30+08:00,steel.main,1,2\n"
-                 "2025-03-01T00:45+08:00,steel.main,1,\n")
+    path = write(
+        tmp_path,
+        "m.csv",
+        "timestamp,channel,value,quality\n2025-03-01T00:00+08:00,steel.main,1,measured\n"
+        "2025-03-01T00:15+08:00,steel.main,1,estimated\n2025-03-01T00:30+08:00,steel.main,1,2\n"
+        "2025-03-01T00:45+08:00,steel.main,1,\n",
+    )
     assert [r[3] for r in rows(both(path, channels).table)] == [0, 1, 2, 0]
 
 
 def test_identical_duplicates_are_collapsed(tmp_path, channels):
     line = "2025-03-01T00:00+08:00,steel.main,1.5\n"
-    path = write(tmp_path, "m.csv", "timestamp,channel,value\n" + line + line + "2025-03-01T00:00+08:00,steel.main,1.50\n")
+    path = write(
+        tmp_path, "m.csv", "timestamp,channel,value\n" + line + line + "2025-03-01T00:00+08:00,steel.main,1.50\n"
+    )
     parsed = both(path, channels)
     assert parsed.rows == 3 and parsed.duplicates == 2 and parsed.table.num_rows == 1
 
@@ -151,7 +187,9 @@ def test_blank_lines_and_empty_trailing_rows_are_skipped(tmp_path, channels):
 
 
 def test_title_rows_before_the_header_are_skipped(tmp_path, channels):
-    path = write(tmp_path, "m.csv", "XX园区电量报表\n导出时间: 2025-03-02\n时间,表计,电量\n2025-03-01T00:00+08:00,steel.main,1\n")
+    path = write(
+        tmp_path, "m.csv", "XX园区电量报表\n导出时间: 2025-03-02\n时间,表计,电量\n2025-03-01T00:00+08:00,steel.main,1\n"
+    )
     assert rows(both(path, channels).table) == [(11, T0, 1.0, 0)]
 
 
@@ -171,12 +209,15 @@ def wide_header(labels):
     return "日期,表计," + ",".join(labels) + "\n"
 
 
-@pytest.mark.parametrize("labels", [
-    [f"{k * 15 // 60:02d}:{k * 15 % 60:02d}" for k in range(96)],                 # 00:00 .. 23:45 = start
-    [str(k) for k in range(1, 97)],                                               # 1 .. 96
-    [f"P{k}" for k in range(1, 97)],                                              # P1 .. P96
-    [f"{k * 15 // 60:02d}:{k * 15 % 60:02d}-{(k + 1) * 15 // 60:02d}:{(k + 1) * 15 % 60:02d}" for k in range(96)],
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [f"{k * 15 // 60:02d}:{k * 15 % 60:02d}" for k in range(96)],  # 00:00 .. 23:45 = start
+        [str(k) for k in range(1, 97)],  # 1 .. 96
+        [f"P{k}" for k in range(1, 97)],  # P1 .. P96
+        [f"{k * 15 // 60:02d}:{k * 15 % 60:02d}-{(k + 1) * 15 // 60:02d}:{(k + 1) * 15 % 60:02d}" for k in range(96)],
+    ],
+)
 def test_wide_time_start_conventions(tmp_path, channels, labels):
     body = "2025-03-01,office.main," + ",".join(str(k) for k in range(96)) + "\n"
     parsed = both(write(tmp_path, "w.csv", wide_header(labels) + body), channels, tz=SH)
@@ -215,15 +256,23 @@ def test_wide_time_needs_a_time_zone(tmp_path, channels):
 
 # -- CSV wide by channel ----------------------------------------------------------------------------------------
 def test_wide_channel_with_units_in_headers_and_renames(tmp_path, channels):
-    text = ("时间,steel.main (kWh),1#主变 [MWh],pv1.gen（Wh）\n"
-            "2025-03-01 00:00,1,0.002,500\n2025-03-01 00:15,2,0.003,1500\n")
+    text = (
+        "时间,steel.main (kWh),1#主变 [MWh],pv1.gen（Wh）\n"
+        "2025-03-01 00:00,1,0.002,500\n2025-03-01 00:15,2,0.003,1500\n"
+    )
     mapping = ColumnMapping(channel_map={"1#主变": "office.main"}, timezone=SH)
     parsed = both(write(tmp_path, "w.csv", text), channels, mapping=mapping)
     assert parsed.layout == "wide_channel" and parsed.channels == ("office.main", "pv1.gen", "steel.main")
     got = rows(parsed.table)
     # 0.002 MWh = 2 kWh; 500 Wh = 0.5 kWh
-    assert got == [(11, T0, 1.0, 0), (11, minutes(15), 2.0, 0), (14, T0, pytest.approx(2.0), 0),
-                   (14, minutes(15), pytest.approx(3.0), 0), (15, T0, 0.5, 0), (15, minutes(15), 1.5, 0)]
+    assert got == [
+        (11, T0, 1.0, 0),
+        (11, minutes(15), 2.0, 0),
+        (14, T0, pytest.approx(2.0), 0),
+        (14, minutes(15), pytest.approx(3.0), 0),
+        (15, T0, 0.5, 0),
+        (15, minutes(15), 1.5, 0),
+    ]
 
 
 # -- Excel -------------------------------------------------------------------------------------------------------
@@ -239,26 +288,33 @@ def save_xlsx(path, sheets: dict[str, list[list]]):
 
 
 def test_excel_long_with_title_row_and_naive_datetimes(tmp_path, channels):
-    path = save_xlsx(tmp_path / "export.xlsx", {"电量": [
-        ["2025年3月 园区分项计量"],
-        ["采集时间", "表计", "电量(MWh)"],
-        [datetime(2025, 3, 1, 0, 0), "steel.main", 0.5],
-        [datetime(2025, 3, 1, 0, 15), "steel.main", 0.25],
-        ["2025/3/1 0:30", "office.main", "1,250"],
-    ]})
+    path = save_xlsx(
+        tmp_path / "export.xlsx",
+        {
+            "电量": [
+                ["2025年3月 园区分项计量"],
+                ["采集时间", "表计", "电量(MWh)"],
+                [datetime(2025, 3, 1, 0, 0), "steel.main", 0.5],
+                [datetime(2025, 3, 1, 0, 15), "steel.main", 0.25],
+                ["2025/3/1 0:30", "office.main", "1,250"],
+            ]
+        },
+    )
     parsed = parse_file(path, channels, default_timezone=SH)
     # 0.5 MWh = 500 kWh; "1,250" MWh = 1,250,000 kWh
-    assert rows(parsed.table) == [(11, T0, 500.0, 0), (11, minutes(15), 250.0, 0),
-                                  (14, minutes(30), 1_250_000.0, 0)]
+    assert rows(parsed.table) == [(11, T0, 500.0, 0), (11, minutes(15), 250.0, 0), (14, minutes(30), 1_250_000.0, 0)]
     assert parsed.rows == 3
 
 
 def test_excel_wide_time_with_clock_headers_and_named_sheet(tmp_path, channels):
     header = ["日期", "表计"] + [time(k * 15 // 60, k * 15 % 60) for k in range(96)]
-    path = save_xlsx(tmp_path / "wide.xlsx", {
-        "说明": [["this sheet is a note"]],
-        "数据": [header, [date(2025, 3, 1), "pv1.gen"] + [float(k) for k in range(96)]],
-    })
+    path = save_xlsx(
+        tmp_path / "wide.xlsx",
+        {
+            "说明": [["this sheet is a note"]],
+            "数据": [header, [date(2025, 3, 1), "pv1.gen"] + [float(k) for k in range(96)]],
+        },
+    )
     parsed = parse_file(path, channels, mapping=ColumnMapping(sheet="数据", timezone=SH))
     got = rows(parsed.table)
     assert parsed.layout == "wide_time" and len(got) == 96
@@ -266,11 +322,16 @@ def test_excel_wide_time_with_clock_headers_and_named_sheet(tmp_path, channels):
 
 
 def test_excel_errors_name_the_sheet_row(tmp_path, channels):
-    path = save_xlsx(tmp_path / "bad.xlsx", {"S": [
-        ["时间", "表计", "电量"],
-        [datetime(2025, 3, 1, 0, 0), "steel.main", None],
-        [datetime(2025, 3, 1, 0, 15), "steel.main", "n/a"],
-    ]})
+    path = save_xlsx(
+        tmp_path / "bad.xlsx",
+        {
+            "S": [
+                ["时间", "表计", "电量"],
+                [datetime(2025, 3, 1, 0, 0), "steel.main", None],
+                [datetime(2025, 3, 1, 0, 15), "steel.main", "n/a"],
+            ]
+        },
+    )
     with pytest.raises(ValidationFailed) as err:
         parse_file(path, channels, default_timezone=SH)
     assert [(i.file, i.row, i.column, i.reason) for i in err.value.issues] == [
@@ -286,8 +347,12 @@ def test_green_button_sample(channels):
     assert parsed.layout == "espi" and parsed.rows == 8
     got = rows(parsed.table)
     # Main incomer: 12500 Wh x 10^0 = 12.5 kWh from 1740758400 s = 2025-02-28T16:00Z; quality 8 -> estimated
-    assert got[:4] == [(11, T0, 12.5, 0), (11, minutes(15), 13.0, 0), (11, minutes(30), 12.8, 0),
-                       (11, minutes(45), 12.1, 1)]
+    assert got[:4] == [
+        (11, T0, 12.5, 0),
+        (11, minutes(15), 13.0, 0),
+        (11, minutes(30), 12.8, 0),
+        (11, minutes(45), 12.1, 1),
+    ]
     # Rooftop PV: value 2 x 10^3 Wh = 2 kWh
     assert [r[2] for r in got[4:]] == [0.0, 0.0, 1.0, 2.0]
 
@@ -333,8 +398,12 @@ def test_green_button_bad_value_names_line_and_element(tmp_path, channels):
 
 
 def test_green_button_refuses_doctype(tmp_path, channels):
-    path = write(tmp_path, "x.xml", '<?xml version="1.0"?>\n<!DOCTYPE feed [<!ENTITY a "aaaa">]>\n'
-                 '<feed xmlns="http://www.w3.org/2005/Atom">&a;</feed>\n')
+    path = write(
+        tmp_path,
+        "x.xml",
+        '<?xml version="1.0"?>\n<!DOCTYPE feed [<!ENTITY a "aaaa">]>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom">&a;</feed>\n',
+    )
     with pytest.raises(ValidationFailed, match="problem"):
         parse_file(path, channels)
 

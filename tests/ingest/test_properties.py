@@ -47,8 +47,12 @@ def test_iso_timestamps_with_offsets(local, offset, style, sep):
 @given(moments.map(lambda d: d.replace(second=0, microsecond=0)), st.integers(0, 3))
 def test_local_chinese_formats_in_shanghai(local, style):
     y, mo, d, h, mi = local.year, local.month, local.day, local.hour, local.minute
-    text = [f"{y}/{mo}/{d} {h}:{mi:02d}", f"{y}年{mo}月{d}日 {h:02d}:{mi:02d}", f"{y}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:00",
-            f"{y}年{mo}月{d}日{h}时{mi}分"][style]
+    text = [
+        f"{y}/{mo}/{d} {h}:{mi:02d}",
+        f"{y}年{mo}月{d}日 {h:02d}:{mi:02d}",
+        f"{y}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:00",
+        f"{y}年{mo}月{d}日{h}时{mi}分",
+    ][style]
     assert parse_timestamp(text, SH) == micros(local.replace(tzinfo=SH))
 
 
@@ -91,13 +95,25 @@ def test_fast_numbers_agree_with_the_parser(text, decimal):
 
 
 KWH_UNITS = ["kWh", "Wh", "MWh", "GWh", "万kWh", "亿kWh", "度", "千瓦时", "万千瓦时", "兆瓦时"]
-CHANNELS = {c.code: c for c in (info("a", 1), info("b", 2), info("h", 3, interval_s=3600),
-                                info("gas", 4, kind="gas_volume", unit="Nm3", behaviour="counter"))}
+CHANNELS = {
+    c.code: c
+    for c in (
+        info("a", 1),
+        info("b", 2),
+        info("h", 3, interval_s=3600),
+        info("gas", 4, kind="gas_volume", unit="Nm3", behaviour="counter"),
+    )
+}
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False),
-                          st.sampled_from(KWH_UNITS)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False), st.sampled_from(KWH_UNITS)),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_unit_conversion_into_kwh(cells):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "u.csv"

@@ -55,8 +55,10 @@ def test_crud_is_audited(park):
     repo.delete_entity(park, SYSTEM, "buildings", "p1", "b2")
     with pytest.raises(NotFound):
         repo.get_entity(park, SYSTEM, "buildings", "p1", "b2")
-    log = park.db.fetchall("SELECT action, before, after FROM audit_log WHERE entity = 'buildings' AND entity_id = ?",
-                           (str(created["id"]),))
+    log = park.db.fetchall(
+        "SELECT action, before, after FROM audit_log WHERE entity = 'buildings' AND entity_id = ?",
+        (str(created["id"]),),
+    )
     assert [a for a, _, _ in log] == ["create", "update", "delete"]
     assert '"floor_area_m2": 800' in log[1][1] and '"floor_area_m2": 850.0' in log[1][2]
 
@@ -75,8 +77,13 @@ def test_sub_meter_hierarchy_rejects_cycles_and_mixed_quantities(park):
 
 def test_channel_unit_must_be_canonical(park):
     with pytest.raises(ValidationFailed, match="canonical unit"):
-        repo.create_entity(park, SYSTEM, "channels", "p1",
-                           {"code": "x", "name": "x", "meter": "m-pv", "quantity_kind": "active_energy", "unit": "MWh"})
+        repo.create_entity(
+            park,
+            SYSTEM,
+            "channels",
+            "p1",
+            {"code": "x", "name": "x", "meter": "m-pv", "quantity_kind": "active_energy", "unit": "MWh"},
+        )
 
 
 def test_tenant_sees_and_changes_only_its_own(park):
@@ -88,13 +95,19 @@ def test_tenant_sees_and_changes_only_its_own(park):
     with pytest.raises(NotFound):
         repo.get_entity(park, office, "products", "p1", "coil")
     with pytest.raises(Forbidden):
-        repo.create_entity(park, office, "products", "p1",
-                           {"code": "fake", "name": "x", "declared_unit": "t", "enterprise": "steel"})
+        repo.create_entity(
+            park, office, "products", "p1", {"code": "fake", "name": "x", "declared_unit": "t", "enterprise": "steel"}
+        )
     with pytest.raises(Forbidden):
         repo.update_entity(park, office, "channels", "p1", "office.main", {"name": "renamed"})
     # its own product: allowed
-    mine = repo.create_entity(park, office, "products", "p1",
-                              {"code": "svc", "name": "Consulting", "declared_unit": "h", "enterprise": "office"})
+    mine = repo.create_entity(
+        park,
+        office,
+        "products",
+        "p1",
+        {"code": "svc", "name": "Consulting", "declared_unit": "h", "enterprise": "office"},
+    )
     assert mine["enterprise"] == "office"
     assert set(repo.channel_index(park, office, "p1")) == {"office.main"}
 

@@ -81,15 +81,10 @@ def test_counter_reset_never_gives_negative_energy(park):
     c = cid(park, "steel.gas")
     registers = [1000.0, 1010.0, 1025.0, 3.0, 10.0]  # the register restarted from 0 before the 4th reading
     merge(park, [(c, T0 + timedelta(minutes=15 * i), r) for i, r in enumerate(registers)])
-    deltas = [
-        r[0]
-        for r in park.db.fetchall("SELECT delta FROM readings WHERE channel_id = ? ORDER BY ts_start", (c,))
-    ]
+    deltas = [r[0] for r in park.db.fetchall("SELECT delta FROM readings WHERE channel_id = ? ORDER BY ts_start", (c,))]
     # 1010-1000 = 10; 1025-1010 = 15; reset: 3 since restart; 10-3 = 7; last one unknown until the next reading
     assert deltas == [10.0, 15.0, 3.0, 7.0, None]
-    sums = park.db.fetchall(
-        "SELECT value_sum FROM rollup_hourly WHERE channel_id = ? ORDER BY hour_start", (c,)
-    )
+    sums = park.db.fetchall("SELECT value_sum FROM rollup_hourly WHERE channel_id = ? ORDER BY hour_start", (c,))
     assert [s for (s,) in sums] == [
         35.0,
         None,
@@ -100,10 +95,7 @@ def test_counter_delta_follows_late_readings(park):
     c = cid(park, "steel.gas")
     merge(park, [(c, T0, 100.0)])
     merge(park, [(c, T0 + timedelta(minutes=15), 104.0)])
-    assert (
-        park.db.fetchone("SELECT delta FROM readings WHERE channel_id = ? AND ts_start = ?", (c, T0))[0]
-        == 4.0
-    )
+    assert park.db.fetchone("SELECT delta FROM readings WHERE channel_id = ? AND ts_start = ?", (c, T0))[0] == 4.0
 
 
 def test_bad_batches_write_nothing(park):

@@ -24,8 +24,11 @@ DAY = datetime(2025, 3, 1, tzinfo=SH)
 def load(store, code, start, values, quality=None):
     ch = repo.channel_index(store, SYSTEM)[code]
     ts = [start + timedelta(seconds=ch.interval_s * i) for i in range(len(values))]
-    table = {"channel_id": pa.array([ch.id] * len(values), pa.int64()),
-             "ts_start": pa.array(ts, pa.timestamp("us", "UTC")), "value": pa.array(values, pa.float64())}
+    table = {
+        "channel_id": pa.array([ch.id] * len(values), pa.int64()),
+        "ts_start": pa.array(ts, pa.timestamp("us", "UTC")),
+        "value": pa.array(values, pa.float64()),
+    }
     if quality is not None:
         table["quality"] = pa.array(quality, pa.int16())
     return merge_readings(store, pa.table(table), source="test", actor="test")
@@ -41,8 +44,9 @@ def test_series_at_each_resolution(park):
     (d,) = series(park, SYSTEM, "p1", ["office.main"], DAY, DAY + timedelta(days=2), "P1D")
     assert d.values == [144.0, 144.0]  # 96 x 1.5 kWh per local day
     assert d.timestamps[0] == DAY  # local midnight, not UTC
-    (m,) = series(park, SYSTEM, "p1", ["office.main"], datetime(2025, 3, 1, tzinfo=SH),
-                  datetime(2025, 4, 1, tzinfo=SH), "P1M")
+    (m,) = series(
+        park, SYSTEM, "p1", ["office.main"], datetime(2025, 3, 1, tzinfo=SH), datetime(2025, 4, 1, tzinfo=SH), "P1M"
+    )
     assert m.values == [288.0]
     assert monthly_totals(park, SYSTEM, "p1", 2025)["office.main"][2] == 288.0
 
@@ -67,8 +71,13 @@ def test_quality_report_counts_gaps_resets_and_outliers(park):
     assert (r.expected, r.present) == (96, 86)
     assert r.completeness_pct == pytest.approx(100 * 86 / 96, abs=1e-3)  # 89.583% < 90%: fails the rule
     assert r.meets_rule is False
-    assert r.gaps == [{"start": (DAY + timedelta(minutes=600)).isoformat(),
-                       "end": (DAY + timedelta(minutes=750)).isoformat(), "missing_intervals": 10}]
+    assert r.gaps == [
+        {
+            "start": (DAY + timedelta(minutes=600)).isoformat(),
+            "end": (DAY + timedelta(minutes=750)).isoformat(),
+            "missing_intervals": 10,
+        }
+    ]
     assert r.outliers == 1 and r.outlier_examples[0]["value"] == 500.0
     load(park, "steel.gas", DAY, [100.0, 110.0, 5.0, 20.0] + [20.0 + i for i in range(1, 20)])
     (g,) = quality_report(park, SYSTEM, "p1", DAY, DAY + timedelta(days=1), ["steel.gas"])

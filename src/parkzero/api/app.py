@@ -12,7 +12,9 @@ from parkzero.config import Settings
 from parkzero.store import Store, open_store
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None, *, mqtt_park: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, *, mqtt_park: str | None = None
+) -> FastAPI:
     """Build the app. Tests pass their own store (DuckDB or PostgreSQL); `serve` lets it open the default.
 
     With `mqtt_park`, the server process also ingests that park's MQTT topics (it owns the DuckDB file, so
@@ -29,8 +31,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         if mqtt_park:
             from parkzero.ingest.mqtt import MqttIngestor
 
-            ingestor = MqttIngestor(app.state.store, mqtt_park, host=settings.mqtt_host, port=settings.mqtt_port,
-                                    client_id=f"parkzero-serve-{mqtt_park}")
+            ingestor = MqttIngestor(
+                app.state.store,
+                mqtt_park,
+                host=settings.mqtt_host,
+                port=settings.mqtt_port,
+                client_id=f"parkzero-serve-{mqtt_park}",
+            )
             ingestor.start()
         app.state.mqtt = ingestor
         yield

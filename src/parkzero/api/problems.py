@@ -40,9 +40,7 @@ def install(app: FastAPI) -> None:
             {"column": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", "invalid")}
             for e in exc.errors()
         ]
-        return problem(
-            422, "Invalid request", "the request does not match the API", request.url.path, issues=issues
-        )
+        return problem(422, "Invalid request", "the request does not match the API", request.url.path, issues=issues)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -51,6 +49,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return problem(
-            500, "Internal error", "an unexpected error occurred; it has been logged", request.url.path
-        )
+        return problem(500, "Internal error", "an unexpected error occurred; it has been logged", request.url.path)

@@ -13,9 +13,7 @@ ALGORITHM = "HS256"
 
 def issue_token(username: str, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    return jwt.encode(
-        {"sub": username, "iat": now, "exp": now + timedelta(minutes=minutes)}, secret, ALGORITHM
-    )
+    return jwt.encode({"sub": username, "iat": now, "exp": now + timedelta(minutes=minutes)}, secret, ALGORITHM)
 
 
 def read_token(token: str, secret: str) -> str:

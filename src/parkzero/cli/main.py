@@ -67,9 +67,7 @@ def _time(text: str, what: str) -> datetime:
     try:
         ts = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(
-            f"{what} {text!r} is not an ISO 8601 time such as 2025-03-01T00:00:00+08:00"
-        ) from None
+        raise ValidationFailed(f"{what} {text!r} is not an ISO 8601 time such as 2025-03-01T00:00:00+08:00") from None
     if ts.tzinfo is None:
         raise ValidationFailed(f"{what} {text!r} needs a time zone offset, e.g. +08:00")
     return ts
@@ -80,9 +78,7 @@ def _time(text: str, what: str) -> datetime:
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same park.")] = 42,
     year: Annotated[int, typer.Option(help="Calendar year of the generated data.")] = 2025,
-    serve_after: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
-    ] = True,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
@@ -106,9 +102,7 @@ def demo(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    mqtt: Annotated[
-        bool, typer.Option(help="Also ingest MQTT from the broker (PARKZERO_MQTT_HOST:PORT).")
-    ] = False,
+    mqtt: Annotated[bool, typer.Option(help="Also ingest MQTT from the broker (PARKZERO_MQTT_HOST:PORT).")] = False,
     park: Annotated[str, typer.Option(help="Park whose MQTT topics to ingest (with --mqtt).")] = "",
 ) -> None:
     """Serve the API (/api/v1, docs at /api/v1/docs) and the dashboard."""
@@ -127,9 +121,7 @@ def serve(
 # -- ingest ---------------------------------------------------------------------------------------------
 @app.command()
 def ingest(
-    files: Annotated[
-        list[Path], typer.Argument(help="CSV, Excel (.xlsx) or Green Button XML files.", exists=True)
-    ],
+    files: Annotated[list[Path], typer.Argument(help="CSV, Excel (.xlsx) or Green Button XML files.", exists=True)],
     park: ParkOpt,
     mapping: Annotated[str | None, typer.Option(help="Name of a saved column mapping.")] = None,
     timezone: Annotated[
@@ -149,33 +141,27 @@ def ingest(
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
             m = mappings.get_mapping(store, SYSTEM, park, mapping) if mapping else None
-            report = file_ingest.ingest_file(
-                store, SYSTEM, path, park_code=park, mapping=m, default_timezone=timezone
-            )
-            results.append({"file": path.name, **_report_dict(report)})
+            report = file_ingest.ingest_file(store, SYSTEM, path, park_code=park, mapping=m, default_timezone=timezone)
+            row = report.as_dict()
+            if fmt == Format.table:  # the figures a person checks; csv/json carry every field
+                row = {
+                    k: row[k] for k in ("file", "layout", "readings", "inserted", "unchanged", "revised", "batch_id")
+                }
+            results.append(row)
             progress.advance(task)
     emit(results, fmt)
 
 
-def _report_dict(report: object) -> dict:
-    if hasattr(report, "as_dict"):
-        return report.as_dict()  # type: ignore[no-any-return]
-    return dict(getattr(report, "__dict__", {}))
-
-
 # -- registry ------------------------------------------------------------------------------------------
 @registry_app.command("import")
-def registry_import(
-    path: Annotated[Path, typer.Argument(exists=True)], fmt: FormatOpt = Format.table
-) -> None:
+def registry_import(path: Annotated[Path, typer.Argument(exists=True)], fmt: FormatOpt = Format.table) -> None:
     """Import a whole registry document (JSON); all or nothing."""
     from parkzero.registry import io
 
     with _store() as store:
         counts = io.import_registry(store, SYSTEM, io.read_document(path))
     emit(
-        [{"what": k, "count": v} for k, v in sorted(counts.items())]
-        or [{"what": "nothing changed", "count": 0}],
+        [{"what": k, "count": v} for k, v in sorted(counts.items())] or [{"what": "nothing changed", "count": 0}],
         fmt,
     )
 
@@ -228,9 +214,7 @@ def _pairs(values: list[str]) -> dict:
     return out
 
 
-SetOpt = Annotated[
-    list[str], typer.Option("--set", "-s", help="field=value (JSON values allowed), repeatable.")
-]
+SetOpt = Annotated[list[str], typer.Option("--set", "-s", help="field=value (JSON values allowed), repeatable.")]
 
 
 @registry_app.command("create")
@@ -319,12 +303,9 @@ def readings_quality(
     from parkzero.store.quality import quality_report
 
     with _store() as store:
-        report = quality_report(
-            store, SYSTEM, park, _time(start, "start"), _time(end, "end"), channel or None
-        )
+        report = quality_report(store, SYSTEM, park, _time(start, "start"), _time(end, "end"), channel or None)
     rows = [
-        {k: v for k, v in r.as_dict().items() if k not in ("outlier_examples",)} | {"gaps": len(r.gaps)}
-        for r in report
+        {k: v for k, v in r.as_dict().items() if k not in ("outlier_examples",)} | {"gaps": len(r.gaps)} for r in report
     ]
     emit(rows, fmt)
 
@@ -342,9 +323,7 @@ def readings_fill(
     from parkzero.store.quality import fill_gaps
 
     with _store() as store:
-        result = fill_gaps(
-            store, SYSTEM, park, channel, _time(start, "start"), _time(end, "end"), method=method
-        )
+        result = fill_gaps(store, SYSTEM, park, channel, _time(start, "start"), _time(end, "end"), method=method)
     emit(result.as_dict(), fmt)
 
 
@@ -365,9 +344,7 @@ def users_create(
 
     password = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with _store() as store:
-        user = users.create_user(
-            store, SYSTEM, username, password, role, park_code=park, enterprise_code=enterprise
-        )
+        user = users.create_user(store, SYSTEM, username, password, role, park_code=park, enterprise_code=enterprise)
     emit(user, fmt)
 
 

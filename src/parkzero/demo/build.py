@@ -43,9 +43,7 @@ def build_demo(store: Store, *, seed: int = 42, year: int = 2025, progress: bool
                     "value": table.column("value"),
                 }
             )
-            result = merge_readings(
-                store, batch, source="demo", actor="demo", park_id=index[codes[0].as_py()].park_id
-            )
+            result = merge_readings(store, batch, source="demo", actor="demo", park_id=index[codes[0].as_py()].park_id)
             received += result.received
             inserted += result.inserted
             bar.advance(task, len(set(table.column("channel_code").to_pylist())))

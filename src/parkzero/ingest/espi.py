@@ -92,8 +92,15 @@ class Series:
     def names(self) -> list[str]:
         """Names a column mapping may use for this series, most specific first."""
         out: list[str] = []
-        for name in (self.title, self.href, _tail(self.href, 4), _tail(self.href, 2), self.usage_point_title,
-                     self.usage_point_href, _tail(self.usage_point_href, 2)):
+        for name in (
+            self.title,
+            self.href,
+            _tail(self.href, 4),
+            _tail(self.href, 2),
+            self.usage_point_title,
+            self.usage_point_href,
+            _tail(self.usage_point_href, 2),
+        ):
             if name and name not in out:
                 out.append(name)
         return out
@@ -178,8 +185,13 @@ def read_espi(path: Path, *, filename: str, issues: IssueCollector) -> list[Seri
     top = doc.children[0] if doc.children else None
     if top is None or top.ns != ATOM_NS or top.tag not in ("feed", "entry"):
         found = f"<{top.tag}> in namespace {top.ns or '(none)'}" if top else "nothing"
-        issues.add(Issue(f"not a Green Button (ESPI Atom) feed: the document holds {found}",
-                         file=filename, row=top.line if top else 1))
+        issues.add(
+            Issue(
+                f"not a Green Button (ESPI Atom) feed: the document holds {found}",
+                file=filename,
+                row=top.line if top else 1,
+            )
+        )
         return []
     entries = [top] if top.tag == "entry" else top.all("entry")
     usage_points: list[_Node] = []
@@ -291,16 +303,24 @@ def _block_owner(entry: _Node, series: list[Series], mr_entries: dict[int, _Node
 
 def _reading_type(entry: _Node, node: _Node, filename: str, issues: IssueCollector) -> ReadingType:
     rt = ReadingType(href=_link(entry, "self"), line=node.line)
-    for attr, tag in (("uom", "uom"), ("power_of_ten_multiplier", "powerOfTenMultiplier"),
-                      ("accumulation_behaviour", "accumulationBehaviour"), ("flow_direction", "flowDirection"),
-                      ("interval_length", "intervalLength"), ("commodity", "commodity")):
+    for attr, tag in (
+        ("uom", "uom"),
+        ("power_of_ten_multiplier", "powerOfTenMultiplier"),
+        ("accumulation_behaviour", "accumulationBehaviour"),
+        ("flow_direction", "flowDirection"),
+        ("interval_length", "intervalLength"),
+        ("commodity", "commodity"),
+    ):
         child = node.child(tag, ESPI_NS)
         if child is None:
             continue
         number = _int(child.text)
         if number is None:
-            issues.add(Issue(f"ReadingType {tag} is not an integer", file=filename, row=child.line,
-                             column=tag, value=child.text))
+            issues.add(
+                Issue(
+                    f"ReadingType {tag} is not an integer", file=filename, row=child.line, column=tag, value=child.text
+                )
+            )
             continue
         setattr(rt, attr, number)
     return rt
@@ -315,8 +335,11 @@ def _intervals(block: _Node, filename: str, issues: IssueCollector) -> list[Inte
         value_node = reading.child("value", ESPI_NS)
         fields: dict[str, int] = {}
         ok = True
-        for name, node in (("timePeriod/start", start_node), ("timePeriod/duration", duration_node),
-                           ("value", value_node)):
+        for name, node in (
+            ("timePeriod/start", start_node),
+            ("timePeriod/duration", duration_node),
+            ("value", value_node),
+        ):
             if node is None:
                 issues.add(Issue(f"IntervalReading has no {name}", file=filename, row=reading.line, column=name))
                 ok = False
@@ -334,12 +357,26 @@ def _intervals(block: _Node, filename: str, issues: IssueCollector) -> list[Inte
         if q_node is not None:
             quality = _int(q_node.text)
             if quality is None:
-                issues.add(Issue("ReadingQuality is not an integer code", file=filename, row=q_node.line,
-                                 column="ReadingQuality", value=q_node.text))
+                issues.add(
+                    Issue(
+                        "ReadingQuality is not an integer code",
+                        file=filename,
+                        row=q_node.line,
+                        column="ReadingQuality",
+                        value=q_node.text,
+                    )
+                )
                 ok = False
         if ok:
-            out.append(IntervalValue(fields["timePeriod/start"], fields["timePeriod/duration"], fields["value"],
-                                     quality, value_node.line if value_node is not None else reading.line))
+            out.append(
+                IntervalValue(
+                    fields["timePeriod/start"],
+                    fields["timePeriod/duration"],
+                    fields["value"],
+                    quality,
+                    value_node.line if value_node is not None else reading.line,
+                )
+            )
     return out
 
 

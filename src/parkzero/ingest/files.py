@@ -207,8 +207,17 @@ def ingest_file(
         allowed_channels={c.id for c in channels.values()},
     )
     t2 = time.perf_counter()
-    return IngestReport(name, parsed.layout, parsed.rows, parsed.table.num_rows, parsed.duplicates,
-                        parsed.channels, result, t1 - t0, t2 - t1)
+    return IngestReport(
+        name,
+        parsed.layout,
+        parsed.rows,
+        parsed.table.num_rows,
+        parsed.duplicates,
+        parsed.channels,
+        result,
+        t1 - t0,
+        t2 - t1,
+    )
 
 
 def _default_max_bytes() -> int:
@@ -236,8 +245,15 @@ def parse_file(
     return _parse(Path(path), channels, mapping, default_timezone, filename, fast=True)
 
 
-def _parse(path: Path, channels: dict[str, ChannelInfo], mapping: ColumnMapping | None, default_timezone: str | None,
-           filename: str | None, *, fast: bool) -> ParsedFile:
+def _parse(
+    path: Path,
+    channels: dict[str, ChannelInfo],
+    mapping: ColumnMapping | None,
+    default_timezone: str | None,
+    filename: str | None,
+    *,
+    fast: bool,
+) -> ParsedFile:
     name = filename or path.name
     mapping = mapping or ColumnMapping()
     ctx = _Context(channels, mapping, _zone(mapping.timezone or default_timezone, name), name)
@@ -288,8 +304,9 @@ class _CellError(Exception):
     """A cell that cannot be read; the message is the reason shown to the user."""
 
 
-_ZH_TRANSLATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " ", "时": ":", "點": ":", "点": ":",
-                               "分": ":", "秒": " "})
+_ZH_TRANSLATE = str.maketrans(
+    {"年": "-", "月": "-", "日": " ", "号": " ", "时": ":", "點": ":", "点": ":", "分": ":", "秒": " "}
+)
 _TS_RE = re.compile(
     r"(?P<y>\d{4})(?P<sep>[-/.]?)(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?:[T ]+(?P<H>\d{1,2})(?::(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?)?:?)?"
@@ -406,11 +423,32 @@ def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float:
 
 
 _QUALITY_WORDS = {
-    "": MEASURED, "0": MEASURED, "1": ESTIMATED, "2": 2, "3": 3,
-    "measured": MEASURED, "valid": MEASURED, "good": MEASURED, "ok": MEASURED, "actual": MEASURED,
-    "estimated": ESTIMATED, "estimate": ESTIMATED, "filled": 2, "rejected": 3, "invalid": 3,
-    "实测": MEASURED, "正常": MEASURED, "有效": MEASURED, "估算": ESTIMATED, "估计": ESTIMATED, "预估": ESTIMATED,
-    "填补": 2, "补全": 2, "插补": 2, "剔除": 3, "无效": 3,
+    "": MEASURED,
+    "0": MEASURED,
+    "1": ESTIMATED,
+    "2": 2,
+    "3": 3,
+    "measured": MEASURED,
+    "valid": MEASURED,
+    "good": MEASURED,
+    "ok": MEASURED,
+    "actual": MEASURED,
+    "estimated": ESTIMATED,
+    "estimate": ESTIMATED,
+    "filled": 2,
+    "rejected": 3,
+    "invalid": 3,
+    "实测": MEASURED,
+    "正常": MEASURED,
+    "有效": MEASURED,
+    "估算": ESTIMATED,
+    "估计": ESTIMATED,
+    "预估": ESTIMATED,
+    "填补": 2,
+    "补全": 2,
+    "插补": 2,
+    "剔除": 3,
+    "无效": 3,
 }
 
 
@@ -513,10 +551,14 @@ class _Context:
         key = unicodedata.normalize("NFKC", text).strip()
         renamed = self.mapping.channel_map.get(key)
         if renamed is not None:
-            return (f"the column mapping renames {key!r} to channel {renamed!r}, which is not in this park "
-                    "(or not visible to you)")
-        return (f"unknown channel {key!r}: no channel with this code in the park (or not visible to you); "
-                "add it to the registry or rename it in the column mapping (channel_map)")
+            return (
+                f"the column mapping renames {key!r} to channel {renamed!r}, which is not in this park "
+                "(or not visible to you)"
+            )
+        return (
+            f"unknown channel {key!r}: no channel with this code in the park (or not visible to you); "
+            "add it to the registry or rename it in the column mapping (channel_map)"
+        )
 
     def default_channel(self, row: int | None) -> int | None:
         code = self.mapping.default_channel
@@ -525,8 +567,7 @@ class _Context:
         ordinal = self.channel_ordinal(code)
         if ordinal is None and code not in self._unknown:
             self._unknown.add(code)
-            self.issue(f"the mapping's default_channel {code!r} is not a channel of this park (or not yours)",
-                       row=row)
+            self.issue(f"the mapping's default_channel {code!r} is not a channel of this park (or not yours)", row=row)
         return ordinal
 
     # timestamps
@@ -644,23 +685,37 @@ class _Context:
         return self._ids, self._interval_us, self._no_negative
 
     # row-by-row accumulation
-    def add(self, row: int, ordinal: int, ts_us: int, value: float, quality: int, *, ts_column: str | None,
-            value_column: str | None, value_text: Any, shift: bool) -> None:
+    def add(
+        self,
+        row: int,
+        ordinal: int,
+        ts_us: int,
+        value: float,
+        quality: int,
+        *,
+        ts_column: str | None,
+        value_column: str | None,
+        value_text: Any,
+        shift: bool,
+    ) -> None:
         info = self.infos[ordinal]
         interval_us = info.interval_s * _US
         if shift and self.shift_end:
             ts_us -= interval_us
         if ts_us % interval_us:
-            self.issue(f"{_iso(ts_us)} is not on the {info.interval_s} s interval grid of channel {info.code}",
-                       row=row, column=ts_column)
+            self.issue(
+                f"{_iso(ts_us)} is not on the {info.interval_s} s interval grid of channel {info.code}",
+                row=row,
+                column=ts_column,
+            )
             return
         if not math.isfinite(value):
-            self.issue("value is not a finite number once converted", row=row, column=value_column,
-                       value=value_text)
+            self.issue("value is not a finite number once converted", row=row, column=value_column, value=value_text)
             return
         if value < 0 and _no_negative(info):
-            self.issue(f"negative energy for interval channel {info.code}", row=row, column=value_column,
-                       value=value_text)
+            self.issue(
+                f"negative energy for interval channel {info.code}", row=row, column=value_column, value=value_text
+            )
             return
         self.r_ch.append(ordinal)
         self.r_ts.append(ts_us)
@@ -685,15 +740,68 @@ def _norm(header: str) -> str:
 
 
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "timestamp": ("timestamp", "time", "datetime", "ts", "tsstart", "intervalstart", "start", "starttime",
-                  "readingtime", "时间", "时间戳", "采集时间", "日期时间", "数据时间", "抄表时间", "记录时间",
-                  "开始时间", "时刻", "时间点"),
+    "timestamp": (
+        "timestamp",
+        "time",
+        "datetime",
+        "ts",
+        "tsstart",
+        "intervalstart",
+        "start",
+        "starttime",
+        "readingtime",
+        "时间",
+        "时间戳",
+        "采集时间",
+        "日期时间",
+        "数据时间",
+        "抄表时间",
+        "记录时间",
+        "开始时间",
+        "时刻",
+        "时间点",
+    ),
     "date": ("date", "day", "readingdate", "日期", "数据日期", "抄表日期", "采集日期", "统计日期"),
-    "channel": ("channel", "channelcode", "channelid", "meter", "metercode", "meterid", "point", "tag", "通道",
-                "测点", "计量点", "表计", "表计编号", "表号", "电表", "仪表", "点位", "测点编号", "通道编号",
-                "计量点编号"),
-    "value": ("value", "reading", "energy", "consumption", "usage", "数值", "读数", "电量", "用量", "值",
-              "用电量", "示数", "表码", "能耗", "用气量", "用水量"),
+    "channel": (
+        "channel",
+        "channelcode",
+        "channelid",
+        "meter",
+        "metercode",
+        "meterid",
+        "point",
+        "tag",
+        "通道",
+        "测点",
+        "计量点",
+        "表计",
+        "表计编号",
+        "表号",
+        "电表",
+        "仪表",
+        "点位",
+        "测点编号",
+        "通道编号",
+        "计量点编号",
+    ),
+    "value": (
+        "value",
+        "reading",
+        "energy",
+        "consumption",
+        "usage",
+        "数值",
+        "读数",
+        "电量",
+        "用量",
+        "值",
+        "用电量",
+        "示数",
+        "表码",
+        "能耗",
+        "用气量",
+        "用水量",
+    ),
     "unit": ("unit", "units", "uom", "单位", "计量单位"),
     "quality": ("quality", "qualityflag", "flag", "质量", "数据质量", "质量标志", "质量码"),
 }
@@ -739,9 +847,14 @@ def _classify(header: list[str], first_row: list[Any] | None, ctx: _Context, row
     """Roles of the header's columns and the layout; raises _NotRecognised with the reason."""
     mapping = ctx.mapping
     names = [split_header_unit(h) if h else ("", None) for h in header]
-    ignored = {i for i, h in enumerate(header)
-               if not h or h in mapping.ignore_columns or names[i][0] in mapping.ignore_columns
-               or _norm(names[i][0]) in _TOTALS}
+    ignored = {
+        i
+        for i, h in enumerate(header)
+        if not h
+        or h in mapping.ignore_columns
+        or names[i][0] in mapping.ignore_columns
+        or _norm(names[i][0]) in _TOTALS
+    }
     taken: set[int] = set()
 
     def find(role: str, explicit: str | None) -> int | None:
@@ -752,7 +865,8 @@ def _classify(header: list[str], first_row: list[Any] | None, ctx: _Context, row
                     return i
             raise _NotRecognised(
                 f"the column mapping names column {explicit!r} for the {role}, but the file has no such column"
-                f" (columns: {', '.join(repr(h) for h in header)})")
+                f" (columns: {', '.join(repr(h) for h in header)})"
+            )
         for i, (name, _unit) in enumerate(names):
             if i not in taken and i not in ignored and _ROLE_OF.get(_norm(name)) == role:
                 taken.add(i)
@@ -781,13 +895,15 @@ def _classify(header: list[str], first_row: list[Any] | None, ctx: _Context, row
             layout = "wide_channel"
         elif not has_time:
             raise _NotRecognised(
-                "no timestamp column (expected a header such as timestamp, 时间, 采集时间 or 日期时间)")
+                "no timestamp column (expected a header such as timestamp, 时间, 采集时间 or 日期时间)"
+            )
         elif cols.value is None:
             raise _NotRecognised("no value column (expected a header such as value, 数值, 读数 or 电量)")
         else:
             raise _NotRecognised(
                 "no channel column (expected a header such as channel, 表计, 通道 or 测点), and the column"
-                " mapping gives no default_channel")
+                " mapping gives no default_channel"
+            )
     cols.layout = layout
     if not has_time:
         raise _NotRecognised("no timestamp column (expected a header such as timestamp, 时间 or 日期时间)")
@@ -795,8 +911,10 @@ def _classify(header: list[str], first_row: list[Any] | None, ctx: _Context, row
         if cols.value is None:
             raise _NotRecognised("no value column (expected a header such as value, 数值, 读数 or 电量)")
         if cols.channel is None and not mapping.default_channel:
-            raise _NotRecognised("no channel column (expected a header such as channel, 表计, 通道 or 测点),"
-                                 " and the column mapping gives no default_channel")
+            raise _NotRecognised(
+                "no channel column (expected a header such as channel, 表计, 通道 or 测点),"
+                " and the column mapping gives no default_channel"
+            )
         _date_and_time(cols, first_row)
     elif layout == "wide_time":
         if isinstance(periods, str):
@@ -805,8 +923,9 @@ def _classify(header: list[str], first_row: list[Any] | None, ctx: _Context, row
         if cols.date is None:
             cols.date, cols.ts = cols.ts, None
         if cols.channel is None and not mapping.default_channel:
-            raise _NotRecognised("no channel column (表计/通道/测点/channel), and the column mapping gives no"
-                                 " default_channel")
+            raise _NotRecognised(
+                "no channel column (表计/通道/测点/channel), and the column mapping gives no default_channel"
+            )
     elif layout == "wide_channel":
         _date_and_time(cols, first_row)
         if cols.value is not None:
@@ -844,7 +963,9 @@ def _date_and_time(cols: _Columns, first_row: list[Any] | None) -> None:
         cols.date = None
 
 
-def _periods(header: list[str], candidates: list[int], mapping: ColumnMapping) -> tuple[list[tuple[int, int]], int] | str:
+def _periods(
+    header: list[str], candidates: list[int], mapping: ColumnMapping
+) -> tuple[list[tuple[int, int]], int] | str:
     """Period columns of a wide-by-time header: ([(column, start [s])], step [s]) or the reason they are not."""
     clocks: list[tuple[int, int]] = []
     ranges: list[tuple[int, int, int]] = []
@@ -875,8 +996,10 @@ def _periods(header: list[str], candidates: list[int], mapping: ColumnMapping) -
             if has0 and has24:
                 return "the period columns run from 00:00 to 24:00; cannot tell interval start from end"
             if not (has0 or has24):
-                return ("cannot tell whether the period columns mark interval starts or ends; set time_label"
-                        " in the column mapping")
+                return (
+                    "cannot tell whether the period columns mark interval starts or ends; set time_label"
+                    " in the column mapping"
+                )
             label = "start" if has0 else "end"
         shift = step if label == "end" else 0
         return _checked([(i, s - shift) for i, s in clocks], step)
@@ -912,7 +1035,7 @@ def _find_header(rows: list[tuple[int, list[Any]]], ctx: _Context, header_texts)
     first_reason = None
     for k, (line, cells) in candidates[:30]:
         header = header_texts(cells)
-        following = next((r[1] for r in rows[k + 1:] if any(_cell_text(c) for c in r[1])), None)
+        following = next((r[1] for r in rows[k + 1 :] if any(_cell_text(c) for c in r[1])), None)
         try:
             return k, _classify(header, following, ctx, line)
         except _NotRecognised as exc:
@@ -1036,8 +1159,10 @@ def _slow_csv(path: Path, fmt: _CsvFormat, ctx: _Context) -> ParsedFile:
                 except StopIteration:
                     return
                 except UnicodeDecodeError as exc:
-                    ctx.issue(f"the text is not valid {fmt.encoding} ({exc.reason}); reading stopped here",
-                              row=reader.line_num + 1)
+                    ctx.issue(
+                        f"the text is not valid {fmt.encoding} ({exc.reason}); reading stopped here",
+                        row=reader.line_num + 1,
+                    )
                     return
                 except csv.Error as exc:
                     ctx.issue(f"not readable as CSV ({exc}); reading stopped here", row=reader.line_num)
@@ -1046,13 +1171,26 @@ def _slow_csv(path: Path, fmt: _CsvFormat, ctx: _Context) -> ParsedFile:
                 if start > fmt.header_line:
                     yield start, cells
 
-    return _read_rows(records(), fmt.columns, ctx, strict_width=True, ends_with_newline=fmt.ends_with_newline,
-                      header_line=fmt.header_line)
+    return _read_rows(
+        records(),
+        fmt.columns,
+        ctx,
+        strict_width=True,
+        ends_with_newline=fmt.ends_with_newline,
+        header_line=fmt.header_line,
+    )
 
 
 # -- the row-by-row path (CSV diagnosis and Excel) ------------------------------------------------------------
-def _read_rows(records: Iterator[tuple[int, list[Any]]], cols: _Columns, ctx: _Context, *, strict_width: bool,
-               ends_with_newline: bool, header_line: int) -> ParsedFile:
+def _read_rows(
+    records: Iterator[tuple[int, list[Any]]],
+    cols: _Columns,
+    ctx: _Context,
+    *,
+    strict_width: bool,
+    ends_with_newline: bool,
+    header_line: int,
+) -> ParsedFile:
     header = cols.header
     width = len(header)
     used = cols.used()
@@ -1104,19 +1242,32 @@ def _row(line: int, cells: list[Any], cols: _Columns, ctx: _Context, default: in
             return
         info = ctx.infos[ordinal]
         if info.interval_s != cols.step_s:
-            ctx.issue(f"channel {info.code} has a {info.interval_s} s interval, but the file's columns are"
-                      f" {cols.step_s} s periods", row=line, column=header[cols.channel] if cols.channel is not None
-                      else None)
+            ctx.issue(
+                f"channel {info.code} has a {info.interval_s} s interval, but the file's columns are"
+                f" {cols.step_s} s periods",
+                row=line,
+                column=header[cols.channel] if cols.channel is not None else None,
+            )
             return
-        factor = ctx.unit_factor(unit_cell or mapping.unit, ordinal, line,
-                                 header[cols.unit] if cols.unit is not None else None)
+        factor = ctx.unit_factor(
+            unit_cell or mapping.unit, ordinal, line, header[cols.unit] if cols.unit is not None else None
+        )
         if factor is None:
             return
         for col, start in cols.periods:
             value = ctx.number(cells[col], line, header[col])
             if value is not None:
-                ctx.add(line, ordinal, day + start * _US, value * factor if factor != 1.0 else value, MEASURED,
-                        ts_column=header[col], value_column=header[col], value_text=cells[col], shift=False)
+                ctx.add(
+                    line,
+                    ordinal,
+                    day + start * _US,
+                    value * factor if factor != 1.0 else value,
+                    MEASURED,
+                    ts_column=header[col],
+                    value_column=header[col],
+                    value_text=cells[col],
+                    shift=False,
+                )
         return
     ts_col = cols.timestamp_column()
     if cols.join_date and cols.date is not None:
@@ -1136,12 +1287,22 @@ def _row(line: int, cells: list[Any], cols: _Columns, ctx: _Context, default: in
         if ordinal is None or ts is None or value is None:
             return
         unit = unit_cell or mapping.unit or cols.value_unit
-        factor = ctx.unit_factor(unit, ordinal, line,
-                                 header[cols.unit] if unit_cell and cols.unit is not None else header[cols.value])
+        factor = ctx.unit_factor(
+            unit, ordinal, line, header[cols.unit] if unit_cell and cols.unit is not None else header[cols.value]
+        )
         if factor is None:
             return
-        ctx.add(line, ordinal, ts, value * factor if factor != 1.0 else value, quality, ts_column=header[ts_col],
-                value_column=header[cols.value], value_text=cells[cols.value], shift=True)
+        ctx.add(
+            line,
+            ordinal,
+            ts,
+            value * factor if factor != 1.0 else value,
+            quality,
+            ts_column=header[ts_col],
+            value_column=header[cols.value],
+            value_text=cells[cols.value],
+            shift=True,
+        )
         return
     # wide_channel
     for col, ordinal, header_unit in cols.channel_cols:
@@ -1152,8 +1313,17 @@ def _row(line: int, cells: list[Any], cols: _Columns, ctx: _Context, default: in
         factor = ctx.unit_factor(unit, ordinal, line, header[col])
         if factor is None:
             continue
-        ctx.add(line, ordinal, ts, value * factor if factor != 1.0 else value, quality, ts_column=header[ts_col],
-                value_column=header[col], value_text=cells[col], shift=True)
+        ctx.add(
+            line,
+            ordinal,
+            ts,
+            value * factor if factor != 1.0 else value,
+            quality,
+            ts_column=header[ts_col],
+            value_column=header[col],
+            value_text=cells[col],
+            shift=True,
+        )
 
 
 def _join_date_time(day: Any, clock: Any) -> Any:
@@ -1179,9 +1349,12 @@ def _assemble_rows(ctx: _Context, layout: str, n_rows: int) -> ParsedFile:
     rows, cols = ctx.r_row, ctx.r_col
     for first, other in conflicts:
         info = ctx.infos[ch[first]]
-        ctx.issue(f"channel {info.code} at {_iso(ts[first])} is given twice with different values: row"
-                  f" {rows[first]} has {values[first]:g}, row {rows[other]} has {values[other]:g}",
-                  row=rows[other], column=cols[other])
+        ctx.issue(
+            f"channel {info.code} at {_iso(ts[first])} is given twice with different values: row"
+            f" {rows[first]} has {values[first]:g}, row {rows[other]} has {values[other]:g}",
+            row=rows[other],
+            column=cols[other],
+        )
     ctx.raise_if_any()
     return _table(ctx, layout, n_rows, ch, ts, values, quality, keep, collapsed, used)
 
@@ -1235,7 +1408,8 @@ def _duplicates(
     first = idx[np.maximum.accumulate(np.where(new, np.arange(len(idx)), 0))]
     others, firsts = idx[~new], first[~new]
     differ = (np.abs(values[others] - values[firsts]) > _REL_TOL * np.maximum(1.0, np.abs(values[firsts]))) | (
-        quality[others] != quality[firsts])
+        quality[others] != quality[firsts]
+    )
     keep = np.ones(n, dtype=bool)
     keep[others] = False
     conflicts = [(int(a), int(b)) for a, b in zip(firsts[differ], others[differ], strict=True)]
@@ -1297,12 +1471,19 @@ def _fast_csv(path: Path, fmt: _CsvFormat, ctx: _Context) -> ParsedFile | None:
     cols = fmt.columns
     names = [f"c{i}" for i in range(len(cols.header))]
     used = cols.used()
-    read = pacsv.ReadOptions(skip_rows=fmt.header_line, column_names=names, block_size=_BLOCK_BYTES,
-                             encoding=_PYARROW_ENCODINGS.get(codecs.lookup(fmt.encoding).name, fmt.encoding))
+    read = pacsv.ReadOptions(
+        skip_rows=fmt.header_line,
+        column_names=names,
+        block_size=_BLOCK_BYTES,
+        encoding=_PYARROW_ENCODINGS.get(codecs.lookup(fmt.encoding).name, fmt.encoding),
+    )
     parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=False)
-    convert = pacsv.ConvertOptions(column_types={names[i]: pa.string() for i in used},
-                                   include_columns=[names[i] for i in used], strings_can_be_null=False,
-                                   quoted_strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(
+        column_types={names[i]: pa.string() for i in used},
+        include_columns=[names[i] for i in used],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
     parts = _Parts()
     default = ctx.default_channel(None) if cols.channel is None else None
     if cols.channel is None and default is None and cols.layout != "wide_channel":
@@ -1418,8 +1599,9 @@ class _Prefetch:
         self._reader.close()
 
 
-def _fast_block(batch: pa.RecordBatch, names: list[str], cols: _Columns, ctx: _Context, default: int | None,
-                parts: _Parts) -> bool:
+def _fast_block(
+    batch: pa.RecordBatch, names: list[str], cols: _Columns, ctx: _Context, default: int | None, parts: _Parts
+) -> bool:
     column = {i: batch.column(names[i]) for i in cols.used()}
     staged = _Parts()
     if _fast_columns(column, batch.num_rows, cols, ctx, default, staged):
@@ -1649,7 +1831,7 @@ def _parse_xlsx(path: Path, ctx: _Context) -> ParsedFile:
                         break
                 k, cols = _find_header(head, ctx, lambda cells: [_header_text(c) for c in cells])
                 ctx.raise_if_any()
-                rest = head[k + 1:]
+                rest = head[k + 1 :]
 
                 def records() -> Iterator[tuple[int, list[Any]]]:
                     yield from rest
@@ -1694,43 +1876,67 @@ def _parse_espi(path: Path, ctx: _Context) -> ParsedFile:
             if ordinal is None:
                 continue
         if ordinal is None:
-            ctx.issue(f"no channel for MeterReading {s.label!r}: name it in the column mapping's channel_map"
-                      f" (one of {', '.join(repr(n) for n in s.names()) or 'its title'}) or give default_channel",
-                      row=s.line, column="MeterReading")
+            ctx.issue(
+                f"no channel for MeterReading {s.label!r}: name it in the column mapping's channel_map"
+                f" (one of {', '.join(repr(n) for n in s.names()) or 'its title'}) or give default_channel",
+                row=s.line,
+                column="MeterReading",
+            )
             continue
         info = ctx.infos[ordinal]
         rt = s.reading_type
         if rt is None:
-            ctx.issue(f"MeterReading {s.label!r} has no ReadingType, so its unit is unknown", row=s.line,
-                      column="ReadingType")
+            ctx.issue(
+                f"MeterReading {s.label!r} has no ReadingType, so its unit is unknown", row=s.line, column="ReadingType"
+            )
             continue
         if mapping.unit:
             unit, extra = mapping.unit, 1.0
         else:
             known = espi.uom_unit(rt.uom)
             if known is None:
-                ctx.issue(f"ReadingType uom {rt.uom} is not a unit parkzero knows (72 Wh, 73 varh, 38 W, 42 m3,"
-                          " 119 ft3, 169 therm); give the unit in the column mapping", row=rt.line, column="uom",
-                          value=str(rt.uom))
+                ctx.issue(
+                    f"ReadingType uom {rt.uom} is not a unit parkzero knows (72 Wh, 73 varh, 38 W, 42 m3,"
+                    " 119 ft3, 169 therm); give the unit in the column mapping",
+                    row=rt.line,
+                    column="uom",
+                    value=str(rt.uom),
+                )
                 continue
             unit, extra = known
         factor = ctx.unit_factor(unit, ordinal, rt.line, "uom")
         if factor is None:
             continue
         if rt.accumulation_behaviour in espi.CUMULATIVE_ACCUMULATIONS and info.behaviour == "interval":
-            ctx.issue(f"MeterReading {s.label!r} holds register readings (accumulationBehaviour"
-                      f" {rt.accumulation_behaviour}), but channel {info.code} takes interval values",
-                      row=rt.line, column="accumulationBehaviour")
+            ctx.issue(
+                f"MeterReading {s.label!r} holds register readings (accumulationBehaviour"
+                f" {rt.accumulation_behaviour}), but channel {info.code} takes interval values",
+                row=rt.line,
+                column="accumulationBehaviour",
+            )
             continue
-        scale = 10.0 ** rt.power_of_ten_multiplier * extra * factor
+        scale = 10.0**rt.power_of_ten_multiplier * extra * factor
         for iv in s.intervals:
             if iv.duration != info.interval_s:
-                ctx.issue(f"interval of {iv.duration} s, but channel {info.code} has {info.interval_s} s intervals",
-                          row=iv.line, column="timePeriod/duration", value=str(iv.duration))
+                ctx.issue(
+                    f"interval of {iv.duration} s, but channel {info.code} has {info.interval_s} s intervals",
+                    row=iv.line,
+                    column="timePeriod/duration",
+                    value=str(iv.duration),
+                )
                 continue
             quality = ESTIMATED if iv.quality in espi.ESTIMATED_QUALITIES else MEASURED
-            ctx.add(iv.line, ordinal, iv.start * _US, iv.value * scale, quality, ts_column="timePeriod/start",
-                    value_column="value", value_text=str(iv.value), shift=False)
+            ctx.add(
+                iv.line,
+                ordinal,
+                iv.start * _US,
+                iv.value * scale,
+                quality,
+                ts_column="timePeriod/start",
+                value_column="value",
+                value_text=str(iv.value),
+                shift=False,
+            )
     if n_rows == 0 and not ctx.issues:
         ctx.fail("the feed has no IntervalReadings")
     return _assemble_rows(ctx, "espi", n_rows)

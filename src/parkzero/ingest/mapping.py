@@ -202,15 +202,30 @@ def save_mapping(store: Store, scope: Scope, park_code: str, mapping: ColumnMapp
                 "SELECT id FROM column_mappings WHERE park_id = ? AND name = ?", (pid, mapping.name)
             )
             assert new is not None
-            store.audit(scope.actor, "create", "column_mappings", new[0], after=json.loads(spec),
-                        park_id=pid, enterprise_id=owner)
+            store.audit(
+                scope.actor,
+                "create",
+                "column_mappings",
+                new[0],
+                after=json.loads(spec),
+                park_id=pid,
+                enterprise_id=owner,
+            )
             return mapping
         mapping_id, existing_owner, before = row
         if scope.is_tenant and existing_owner != scope.enterprise_id:
             raise Conflict(f"a column mapping named {mapping.name!r} exists already in this park; choose another name")
         store.db.execute("UPDATE column_mappings SET spec = ? WHERE id = ?", (spec, mapping_id))
-        store.audit(scope.actor, "update", "column_mappings", mapping_id, before=json.loads(before),
-                    after=json.loads(spec), park_id=pid, enterprise_id=existing_owner)
+        store.audit(
+            scope.actor,
+            "update",
+            "column_mappings",
+            mapping_id,
+            before=json.loads(before),
+            after=json.loads(spec),
+            park_id=pid,
+            enterprise_id=existing_owner,
+        )
     return mapping
 
 
@@ -244,8 +259,15 @@ def delete_mapping(store: Store, scope: Scope, park_code: str, name: str) -> Non
     saved = found[0]
     with store.db.write_lock, store.db.transaction():
         store.db.execute("DELETE FROM column_mappings WHERE id = ?", (saved["id"],))
-        store.audit(scope.actor, "delete", "column_mappings", saved["id"], before=json.loads(saved["spec"]),
-                    park_id=pid, enterprise_id=saved["enterprise_id"])
+        store.audit(
+            scope.actor,
+            "delete",
+            "column_mappings",
+            saved["id"],
+            before=json.loads(saved["spec"]),
+            park_id=pid,
+            enterprise_id=saved["enterprise_id"],
+        )
 
 
 def _visible(store: Store, scope: Scope, park_code: str, name: str | None = None) -> list[dict]:
@@ -255,7 +277,6 @@ def _visible(store: Store, scope: Scope, park_code: str, name: str | None = None
         where += " AND name = ?"
         params.append(name)
     return store.db.fetchdicts(
-        f"SELECT id, name, enterprise_id, spec, created_at FROM column_mappings WHERE park_id = ?{where}"
-        " ORDER BY name",
+        f"SELECT id, name, enterprise_id, spec, created_at FROM column_mappings WHERE park_id = ?{where} ORDER BY name",
         [pid, *params],
     )

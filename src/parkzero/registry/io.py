@@ -35,9 +35,7 @@ def export_registry(store: Store, scope: Scope, park_code: str | None = None) ->
         for meter in repo.list_entities(store, scope, "meters", park["code"]):
             m = _strip(meter)
             m["channels"] = [
-                _strip({k: v for k, v in c.items() if k != "meter"})
-                for c in channels
-                if c["meter"] == meter["code"]
+                _strip({k: v for k, v in c.items() if k != "meter"}) for c in channels if c["meter"] == meter["code"]
             ]
             meters.append(m)
         doc["meters"] = meters

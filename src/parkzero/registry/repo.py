@@ -66,9 +66,7 @@ def update_park(store: Store, scope: Scope, park_code: str, changes: dict) -> di
             f"UPDATE parks SET {sets} WHERE id = ?",
             [after[k] for k in PARK_FIELDS if k != "code"] + [before["id"]],
         )
-        store.audit(
-            scope.actor, "update", "parks", before["id"], before=before, after=after, park_id=before["id"]
-        )
+        store.audit(scope.actor, "update", "parks", before["id"], before=before, after=after, park_id=before["id"])
     return after
 
 
@@ -169,9 +167,7 @@ def _insert(store: Store, scope: Scope, kind: str, pid: int, record: dict, codes
     require_valid(kind, record)
     ref_ids = {f"{r}_id": codes.id(rk, record.get(r), what=r) for r, rk in spec.refs.items()}
     if kind == "channels" and ref_ids.get("enterprise_id") is None and ref_ids.get("meter_id") is not None:
-        row = store.db.fetchone(
-            "SELECT enterprise_id, building_id FROM meters WHERE id = ?", (ref_ids["meter_id"],)
-        )
+        row = store.db.fetchone("SELECT enterprise_id, building_id FROM meters WHERE id = ?", (ref_ids["meter_id"],))
         if row:  # a channel belongs to its meter's tenant unless it says otherwise
             ref_ids["enterprise_id"] = row[0]
             ref_ids["building_id"] = ref_ids.get("building_id") or row[1]
@@ -183,9 +179,7 @@ def _insert(store: Store, scope: Scope, kind: str, pid: int, record: dict, codes
         _check_parent(store, record, ref_ids["parent_id"])
     values = {"park_id": pid, **{c: to_column(kind, c, record.get(c)) for c in spec.fields}, **ref_ids}
     cols = ", ".join(values)
-    store.db.execute(
-        f"INSERT INTO {kind} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values())
-    )
+    store.db.execute(f"INSERT INTO {kind} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values()))
     codes.forget()
     row = store.db.fetchone(f"SELECT id FROM {kind} WHERE park_id = ? AND code = ?", (pid, record["code"]))
     assert row is not None
@@ -300,12 +294,7 @@ def _require_write(scope: Scope, spec, pid: int, owner: int | None) -> None:
         raise Forbidden("this park is not yours")
     if scope.role == "operator":
         return
-    if (
-        scope.role == "enterprise"
-        and spec.tenant_writable
-        and owner is not None
-        and owner == scope.enterprise_id
-    ):
+    if scope.role == "enterprise" and spec.tenant_writable and owner is not None and owner == scope.enterprise_id:
         return
     raise Forbidden(f"role {scope.role!r} may not change {spec.kind}")
 
@@ -322,9 +311,7 @@ def _check_parent(store: Store, record: dict, parent_id: int, self_id: int | Non
     cur = parent_id
     while cur is not None:
         if cur in seen:
-            raise ValidationFailed(
-                f"channel {record.get('code')!r}: the sub-meter hierarchy would form a cycle"
-            )
+            raise ValidationFailed(f"channel {record.get('code')!r}: the sub-meter hierarchy would form a cycle")
         seen.add(cur)
         nxt = store.db.fetchone("SELECT parent_id FROM channels WHERE id = ?", (cur,))
         cur = nxt[0] if nxt else None

@@ -89,13 +89,13 @@ def set_password(store: Store, scope: Scope, username: str, password: str) -> No
     own = scope.actor == username
     operator_here = scope.role == "operator" and (scope.park_id is None or scope.park_id == user["park_id"])
     if not (scope.is_system or own or operator_here):
-        raise NotFound(f"no user {username!r}") if scope.role == "operator" else Forbidden(
-            "you may change only your own password"
+        raise (
+            NotFound(f"no user {username!r}")
+            if scope.role == "operator"
+            else Forbidden("you may change only your own password")
         )
     with store.db.write_lock, store.db.transaction():
-        store.db.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user["id"])
-        )
+        store.db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user["id"]))
         store.audit(scope.actor, "set_password", "users", user["id"])
 
 
@@ -120,9 +120,7 @@ def authenticate(store: Store, username: str, password: str) -> Scope:
 
 def scope_of(store: Store, username: str) -> Scope:
     """The current scope of a user (role or tenant may have changed since a token was issued)."""
-    row = store.db.fetchone(
-        "SELECT role, park_id, enterprise_id, active FROM users WHERE username = ?", (username,)
-    )
+    row = store.db.fetchone("SELECT role, park_id, enterprise_id, active FROM users WHERE username = ?", (username,))
     if row is None or not row[3]:
         raise Unauthorized("unknown or disabled user")
     return Scope(actor=username, role=row[0], park_id=row[1], enterprise_id=row[2])
@@ -139,11 +137,7 @@ def create_api_key(
     """Create a gateway key; returns (the key, shown only now; its record)."""
     scope.require_operator()
     pid = repo.park_id(store, scope, park_code)
-    eid = (
-        repo.get_entity(store, scope, "enterprises", park_code, enterprise_code)["id"]
-        if enterprise_code
-        else None
-    )
+    eid = repo.get_entity(store, scope, "enterprises", park_code, enterprise_code)["id"] if enterprise_code else None
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = f"pzk_{prefix}_{secret}"
@@ -168,9 +162,7 @@ def create_api_key(
 def revoke_api_key(store: Store, scope: Scope, prefix: str) -> None:
     scope.require_operator()
     with store.db.write_lock, store.db.transaction():
-        row = store.db.fetchone(
-            "SELECT park_id FROM api_keys WHERE prefix = ? AND revoked_at IS NULL", (prefix,)
-        )
+        row = store.db.fetchone("SELECT park_id FROM api_keys WHERE prefix = ? AND revoked_at IS NULL", (prefix,))
         if row is None or not scope.can_see(row[0], None):
             raise NotFound(f"no active API key {prefix!r}")
         store.db.execute("UPDATE api_keys SET revoked_at = ? WHERE prefix = ?", (datetime.now(UTC), prefix))

@@ -66,7 +66,9 @@ def quality_report(
     return [_channel_quality(store, index[c], start, end, tz) for c in codes]
 
 
-def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: datetime, tz: ZoneInfo) -> ChannelQuality:
+def _channel_quality(
+    store: Store, ch: repo.ChannelInfo, start: datetime, end: datetime, tz: ZoneInfo
+) -> ChannelQuality:
     """Figures of one channel; times are shown in the park's time zone."""
     step = timedelta(seconds=ch.interval_s)
     expected = int((end - start) / step)
@@ -110,7 +112,11 @@ def _channel_quality(store: Store, ch: repo.ChannelInfo, start: datetime, end: d
         counter_resets=resets,
         outliers=int(outlier_mask.sum()),
         gaps=[
-            {"start": a.astimezone(tz).isoformat(), "end": b.astimezone(tz).isoformat(), "missing_intervals": int((b - a) / step)}
+            {
+                "start": a.astimezone(tz).isoformat(),
+                "end": b.astimezone(tz).isoformat(),
+                "missing_intervals": int((b - a) / step),
+            }
             for a, b in gaps
         ],
         outlier_examples=examples,
@@ -140,9 +146,7 @@ def robust_outliers(values: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _gaps(
-    ts: list[datetime], start: datetime, end: datetime, step: timedelta
-) -> list[tuple[datetime, datetime]]:
+def _gaps(ts: list[datetime], start: datetime, end: datetime, step: timedelta) -> list[tuple[datetime, datetime]]:
     """Half-open runs of missing intervals in [start, end)."""
     gaps = []
     expected_next = start

@@ -200,8 +200,7 @@ def _check_keys(table: pa.Table, meta: dict[int, _ChannelMeta], allowed: set[int
             raise ValidationFailed(
                 "readings for channels outside your scope; nothing was written",
                 issues=[
-                    Issue(f"channel {meta[c].code} is not yours to write", column="channel")
-                    for c in forbidden[:20]
+                    Issue(f"channel {meta[c].code} is not yours to write", column="channel") for c in forbidden[:20]
                 ],
             )
     ids = table.column("channel_id").to_numpy()
@@ -218,8 +217,7 @@ def _check_keys(table: pa.Table, meta: dict[int, _ChannelMeta], allowed: set[int
         raise ValidationFailed(
             "timestamps not on the channel's interval grid; nothing was written",
             issues=[
-                _row_issue(table, meta, i, f"not a multiple of {meta[int(ids[i])].interval_s} s")
-                for i in bad[:20]
+                _row_issue(table, meta, i, f"not a multiple of {meta[int(ids[i])].interval_s} s") for i in bad[:20]
             ],
         )
     key = (ids.astype(np.int64) << 34) | (ts_us // 1_000_000)
@@ -363,9 +361,7 @@ def refresh_rollups(store: Store, meta: dict[int, _ChannelMeta], ts_min: datetim
         d0, d1 = h0.astimezone(zone).date(), h1.astimezone(zone).date()
         lo = datetime.combine(d0, time(0), zone)
         hi = datetime.combine(d1 + timedelta(days=1), time(0), zone)
-        db.execute(
-            f"DELETE FROM rollup_daily WHERE channel_id IN ({ids}) AND day >= ? AND day <= ?", (d0, d1)
-        )
+        db.execute(f"DELETE FROM rollup_daily WHERE channel_id IN ({ids}) AND day >= ? AND day <= ?", (d0, d1))
         local_day = "CAST(timezone(?, hour_start) AS DATE)"
         db.execute(
             "INSERT INTO rollup_daily (channel_id, day, value_sum, value_min, value_max, n_readings, n_estimated)"

@@ -114,9 +114,7 @@ def upgrade(db: Database) -> list[int]:
     applied: list[int] = []
     with db.write_lock:
         if not db.table_exists("schema_version"):
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ)"
-            )
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ)")
         have = current_version(db)
         for version, statements in enumerate(MIGRATIONS, start=1):
             if version <= have:

@@ -70,9 +70,7 @@ def series(
     index = repo.channel_index(store, scope, park_code)
     missing = [c for c in channel_codes if c not in index]
     if missing:
-        raise ValidationFailed(
-            f"no channel {', '.join(map(repr, missing))} in park {park_code!r} visible to you"
-        )
+        raise ValidationFailed(f"no channel {', '.join(map(repr, missing))} in park {park_code!r} visible to you")
     tz = ZoneInfo(repo.get_park(store, scope, park_code)["timezone"])
     chans = [index[c] for c in channel_codes]
     by_id = {c.id: c for c in chans}
@@ -118,9 +116,7 @@ def series(
         s.values.append(value)
         s.readings.append(int(n))
         s.quality.append(
-            QUALITY_NAMES.get(int(q), "measured")
-            if resolution == "PT15M"
-            else ("estimated" if q else "measured")
+            QUALITY_NAMES.get(int(q), "measured") if resolution == "PT15M" else ("estimated" if q else "measured")
         )
     return [out[c.id] for c in chans]
 

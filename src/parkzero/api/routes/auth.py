@@ -29,9 +29,7 @@ class Me(BaseModel):
 
 
 @router.post("/token", response_model=Token, operation_id="login")
-def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, settings: SettingsDep
-) -> Token:
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, settings: SettingsDep) -> Token:
     scope = users.authenticate(store, form.username, form.password)
     token = issue_token(scope.actor, settings.secret_key, settings.token_minutes)
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
