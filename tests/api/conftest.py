@@ -18,12 +18,14 @@ from fastapi.testclient import TestClient
 from parkzero.api.app import create_app
 from parkzero.api.security import issue_token
 from parkzero.config import Settings
+from parkzero.ingest.mapping import save_mapping
 from parkzero.registry import io as registry_io
 from parkzero.registry import repo
 from parkzero.registry import users as users_mod
 from parkzero.registry.scope import Scope
 from parkzero.store import Store
 from parkzero.store.readings import merge_readings
+from tests.conftest import enterprise_scope
 
 SYSTEM = Scope.system("test")
 SECRET = "test-secret-for-hs256-at-least-32-bytes"  # PyJWT warns under 32 bytes
@@ -121,6 +123,8 @@ def world(park: Store, tmp_path, monkeypatch) -> Iterator[World]:
     # steel.main has a gap at T0 + 30 min (k = 2) for the fill tests
     put_readings(park, "steel.main", {0: 10.0, 1: 20.0, 3: 40.0}, "steel")
     put_readings(park, "office.main", {0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0}, "office")
+    for enterprise, name in (("steel", "steel-export"), ("office", "office-export")):
+        save_mapping(park, enterprise_scope(park, enterprise), "p1", {"name": name, "unit": "MWh"})
     settings = Settings(database_url="unused", data_dir=tmp_path, secret_key=SECRET)
     w = World(store=park, client=None, settings=settings)  # type: ignore[arg-type]
     for gateway, enterprise in (("steel-gw", "steel"), ("office-gw", "office"), ("park-gw", None)):

@@ -214,6 +214,26 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
             Read("parks/p1/batches", must=('"enterprise":"office"',)),
             Read("parks/farpark/batches", status=404),
         ],
+        # saved column mappings
+        ("GET", f"{V}/parks/{{park}}/mappings"): [
+            Read("parks/p1/mappings", must=("office-export",)),
+            Read("parks/farpark/mappings", status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/mappings/{{name}}"): [
+            Read("parks/p1/mappings/office-export", must=("MWh",)),
+            Read("parks/p1/mappings/steel-export", status=404),
+        ],
+        ("PUT", f"{V}/parks/{{park}}/mappings/{{name}}"): [
+            Write(
+                _same("PUT", "parks/p1/mappings/steel-export", json={"unit": "kWh"}),
+                control="steel",
+                control_status=200,
+                refusals=(403, 404, 409, 422),  # a tenant may not take over another tenant's name: 409
+            )
+        ],
+        ("DELETE", f"{V}/parks/{{park}}/mappings/{{name}}"): [
+            Write(_same("DELETE", "parks/p1/mappings/steel-export"), control="steel", control_status=204)
+        ],
         # users and keys
         ("GET", f"{V}/users"): [Read("users", status=403)],
         ("POST", f"{V}/users"): [

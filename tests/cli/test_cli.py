@@ -103,3 +103,48 @@ def test_users_and_db_commands(cli, tmp_path):
     assert key.startswith("pzk_")
     assert "schema at version" in cli("db", "upgrade").stderr
     assert "no problems" in cli("db", "check").stderr
+
+
+def test_saved_mapping_is_reused_by_ingest(cli, tmp_path):
+    doc = tmp_path / "park.json"
+    doc.write_text(json.dumps(SMALL_PARK), encoding="utf-8")
+    cli("registry", "import", str(doc))
+    mapping = tmp_path / "ems.json"
+    mapping.write_text(
+        json.dumps(
+            {"name": "ems", "unit": "万kWh", "timezone": "Asia/Shanghai", "channel_map": {"1#进线": "office.main"}},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    cli("mappings", "save", str(mapping), "--park", "p1")
+    assert [m["name"] for m in json.loads(cli("mappings", "list", "-p", "p1", "-f", "json").stdout)] == ["ems"]
+    data = tmp_path / "export.csv"
+    data.write_text(
+        "时间,表计,数值\n2025-03-01 00:00,1#进线,0.0012\n2025-03-01 00:15,1#进线,0.0015\n", encoding="utf-8"
+    )
+    (report,) = json.loads(cli("ingest", str(data), "--park", "p1", "--mapping", "ems", "-f", "json").stdout)
+    assert report["inserted"] == 2
+    out = json.loads(
+        cli(
+            "readings",
+            "query",
+            "-p",
+            "p1",
+            "-c",
+            "office.main",
+            "--start",
+            "2025-03-01T00:00+08:00",
+            "--end",
+            "2025-03-01T00:30+08:00",
+            "--resolution",
+            "PT15M",
+            "-f",
+            "json",
+        ).stdout
+    )
+    # 0.0012 万kWh = 12 kWh and 0.0015 万kWh = 15 kWh, local time from the mapping's zone
+    assert [(r["ts"], round(r["value"], 9)) for r in out] == [
+        ("2025-03-01T00:00:00+08:00", 12.0),
+        ("2025-03-01T00:15:00+08:00", 15.0),
+    ]

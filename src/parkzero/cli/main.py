@@ -31,11 +31,15 @@ readings_app = typer.Typer(help="Query readings, check their quality, fill gaps.
 users_app = typer.Typer(help="Users and gateway API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: schema upgrades and integrity checks.", no_args_is_help=True)
 mqtt_app = typer.Typer(help="MQTT ingestion from meter gateways.", no_args_is_help=True)
+mappings_app = typer.Typer(
+    help="Saved column mappings of meter files, reused with `ingest --mapping`.", no_args_is_help=True
+)
 app.add_typer(registry_app, name="registry")
 app.add_typer(readings_app, name="readings")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(mqtt_app, name="mqtt")
+app.add_typer(mappings_app, name="mappings")
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 ParkOpt = Annotated[str, typer.Option("--park", "-p", help="Park code.")]
@@ -150,6 +154,42 @@ def ingest(
             results.append(row)
             progress.advance(task)
     emit(results, fmt)
+
+
+# -- mappings -------------------------------------------------------------------------------------------
+@mappings_app.command("save")
+def mappings_save(
+    path: Annotated[Path, typer.Argument(exists=True, help="Mapping as JSON.")],
+    park: ParkOpt,
+    name: Annotated[str | None, typer.Option(help="Save under this name (default: the file's).")] = None,
+) -> None:
+    """Save a column mapping, e.g. {"name": "ems-export", "unit": "万kWh", "timezone": "Asia/Shanghai",
+    "channel_map": {"1#主变": "grid.import"}}."""
+    from parkzero.ingest import mapping as mappings
+
+    m = mappings.ColumnMapping.from_json(path.read_text(encoding="utf-8"))
+    if name:
+        m = m.model_copy(update={"name": name})
+    with _store() as store:
+        mappings.save_mapping(store, SYSTEM, park, m)
+    err.print(f"saved mapping {m.name} in park {park}")
+
+
+@mappings_app.command("list")
+def mappings_list(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    from parkzero.ingest import mapping as mappings
+
+    with _store() as store:
+        emit(mappings.list_mappings(store, SYSTEM, park), fmt)
+
+
+@mappings_app.command("delete")
+def mappings_delete(name: str, park: ParkOpt) -> None:
+    from parkzero.ingest import mapping as mappings
+
+    with _store() as store:
+        mappings.delete_mapping(store, SYSTEM, park, name)
+    err.print(f"deleted mapping {name}")
 
 
 # -- registry ------------------------------------------------------------------------------------------

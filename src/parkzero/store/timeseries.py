@@ -108,8 +108,8 @@ def series(
         s = out[channel_id]
         if isinstance(ts, date) and not isinstance(ts, datetime):
             ts = datetime.combine(ts, time(0), tz)
-        elif ts.tzinfo is None:
-            ts = ts.replace(tzinfo=ZoneInfo("UTC"))
+        else:  # instants are shown in the park's time zone, like the local days and months
+            ts = (ts if ts.tzinfo is not None else ts.replace(tzinfo=ZoneInfo("UTC"))).astimezone(tz)
         summable = QUANTITY_KINDS[by_id[channel_id].quantity_kind].summable
         value = None if total is None else (float(total) if summable else float(total) / max(int(n), 1))
         s.timestamps.append(ts)

@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "users")
+API_MODULES = ("auth", "registry", "readings", "mappings", "users")
 
 
 def include_all(app: FastAPI) -> None:
