@@ -24,39 +24,14 @@ from parkzero.demo.identifiers import credit_check_char, credit_code_valid, orga
 from parkzero.demo.park import demo_registry, demo_summary, iter_channels
 from parkzero.demo.readings import READING_SCHEMA, demo_readings
 from parkzero.demo.weather import shanghai_weather
+from parkzero.registry import model
+from parkzero.units import QUANTITY_KINDS
 
 SEED = 42
 START, END = "2025-01-20", "2025-02-03"  # 14 days: a normal Wednesday (22 Jan) and the Spring Festival (29 Jan)
 DAYS = 14
-CANONICAL = {
-    "active_energy": "kWh",
-    "reactive_energy": "kvarh",
-    "active_power": "kW",
-    "gas_volume": "Nm3",
-    "water_volume": "m3",
-    "steam_mass": "t",
-    "heat": "GJ",
-    "mass": "t",
-    "temperature": "degC",
-    "irradiance": "W/m2",
-    "state_of_charge": "%",
-}
-PURPOSES = {
-    "grid_import",
-    "grid_export",
-    "pv_generation",
-    "battery_charge",
-    "battery_discharge",
-    "battery_soc",
-    "load",
-    "ev_charging",
-    "gas",
-    "water",
-    "steam",
-    "product_output",
-    "weather",
-}
-ASSET_KINDS = {"pv_array", "battery", "flexible_load", "ev_charger", "hvac", "chp", "grid_connection"}
+# the demo must satisfy the registry: its own lists are the authority
+CANONICAL = {kind: q.canonical_unit for kind, q in QUANTITY_KINDS.items()}
 
 
 def _wide(tables: list[pa.Table]) -> pd.DataFrame:
@@ -136,8 +111,8 @@ def test_registry_is_a_json_document_of_the_agreed_shape(registry, park):
             }
             assert ch["unit"] == CANONICAL[ch["quantity_kind"]]
             assert ch["interval_s"] == 900 and ch["behaviour"] in ("interval", "counter")
-            assert ch["purpose"] in PURPOSES
-    assert {a["kind"] for a in park["assets"]} <= ASSET_KINDS
+            assert ch["purpose"] in model.PURPOSES
+    assert {a["kind"] for a in park["assets"]} <= set(model.ASSET_KINDS)
 
 
 def test_registry_sizes(park, channels):

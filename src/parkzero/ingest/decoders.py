@@ -438,13 +438,7 @@ def decode_tasmota(
             raise _reject(
                 f"{topic}: field {path} holds one value per relay; map {path}.0 .. {path}.{len(raw) - 1}", raw
             )
-        unit = target.unit or _tasmota_unit(path, doc)
-        if unit is None:
-            raise ValidationFailed(f"{topic}: unit of field {path} is not known; give 'unit' in the device map")
-        value = _number(raw, f"{topic} field {path}")
-        out.append(
-            DecodedReading(target.channel, ts, value, unit, "measured", snap if target.snap is None else target.snap)
-        )
+        out.append(_field_reading(topic, path, raw, target, target.unit or _tasmota_unit(path, doc), ts, snap))
     return out
 
 
@@ -532,14 +526,16 @@ def decode_shelly(topic: str, payload: bytes, device_map: DeviceMap) -> list[Dec
         raw = _walk(params, path)
         if raw is None:
             continue  # partial update without this field
-        unit = target.unit or _shelly_unit(path)
-        if unit is None:
-            raise ValidationFailed(f"{topic}: unit of field {path} is not known; give 'unit' in the device map")
-        value = _number(raw, f"{topic} field {path}")
-        out.append(
-            DecodedReading(target.channel, ts, value, unit, "measured", snap if target.snap is None else target.snap)
-        )
+        out.append(_field_reading(topic, path, raw, target, target.unit or _shelly_unit(path), ts, snap))
     return out
+
+
+def _field_reading(topic: str, path: str, raw: object, target, unit: str | None, ts: datetime, snap: bool):
+    """One device field as a reading of its mapped channel (the device map's snap wins over the default)."""
+    if unit is None:
+        raise ValidationFailed(f"{topic}: unit of field {path} is not known; give 'unit' in the device map")
+    value = _number(raw, f"{topic} field {path}")
+    return DecodedReading(target.channel, ts, value, unit, "measured", snap if target.snap is None else target.snap)
 
 
 # -- Home Assistant discovery -----------------------------------------------------------------------------
