@@ -37,7 +37,7 @@ def current_scope(
     token = token or request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorized("log in first (POST /api/v1/auth/token) and send the token as a Bearer header")
-    return users.scope_of(store, read_token(token, settings.secret_key))
+    return users.scope_of(store, read_token(token, settings.signing_key))
 
 
 def gateway_or_user_scope(

@@ -221,8 +221,7 @@ def ingest_file(
 
 
 def _default_max_bytes() -> int:
-    # read the one setting rather than Settings.from_env(), which would create a secret key file
-    return int(os.environ.get("PARKZERO_MAX_UPLOAD_BYTES", str(Settings.max_upload_bytes)))
+    return Settings.from_env().max_upload_bytes
 
 
 def parse_file(

@@ -31,7 +31,7 @@ class Me(BaseModel):
 @router.post("/token", response_model=Token, operation_id="login")
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep, settings: SettingsDep) -> Token:
     scope = users.authenticate(store, form.username, form.password)
-    token = issue_token(scope.actor, settings.secret_key, settings.token_minutes)
+    token = issue_token(scope.actor, settings.signing_key, settings.token_minutes)
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
 
 
