@@ -37,25 +37,17 @@ def sample(name: str) -> bytes:
 
 
 @pytest.fixture
-def channels():
-    """The test park's channels plus the registers and power channels that devices feed."""
-    return {
-        c.code: c
-        for c in (
-            info("steel.main", 11),
-            info("steel.eaf", 12),
-            info("steel.gas", 13, kind="gas_volume", unit="Nm3", behaviour="counter"),
-            info("office.main", 14),
-            info("pv1.gen", 15),
-            info("grid.hourly", 16, interval_s=3600),
-            info("office.meter", 21, behaviour="counter"),
-            info("office.power", 22, kind="active_power", unit="kW"),
-            info("steel.meter", 23, behaviour="counter"),
-            info("steel.power", 24, kind="active_power", unit="kW"),
-            info("pv1.meter", 25, behaviour="counter"),
-            info("pv1.aux", 26, behaviour="counter"),
-        )
-    }
+def channels(channels):
+    """The test park's channels (tests/ingest/conftest.py) plus the registers and power channels devices feed."""
+    extra = (
+        info("office.meter", 21, behaviour="counter"),
+        info("office.power", 22, kind="active_power", unit="kW"),
+        info("steel.meter", 23, behaviour="counter"),
+        info("steel.power", 24, kind="active_power", unit="kW"),
+        info("pv1.meter", 25, behaviour="counter"),
+        info("pv1.aux", 26, behaviour="counter"),
+    )
+    return {**channels, **{c.code: c for c in extra}}
 
 
 @pytest.fixture

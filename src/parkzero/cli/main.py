@@ -235,10 +235,15 @@ def registry_list(
         if kind == "parks":
             rows = repo.list_parks(store, SYSTEM)
         else:
-            if not park:
-                raise ValidationFailed("--park is needed")
-            rows = repo.list_entities(store, SYSTEM, kind, park)
+            rows = repo.list_entities(store, SYSTEM, kind, _need_park(park))
     emit(rows, fmt)
+
+
+def _need_park(park: str | None) -> str:
+    """Every kind but parks lives in a park."""
+    if not park:
+        raise ValidationFailed("--park is needed")
+    return park
 
 
 def _pairs(values: list[str]) -> dict:
@@ -263,7 +268,7 @@ def registry_create(
     park: Annotated[str | None, typer.Option("--park", "-p")] = None,
     values: SetOpt = [],
     fmt: FormatOpt = Format.table,
-) -> None:  # noqa: B006
+) -> None:
     """Create a park or a record of a park: parkzero registry create buildings -p P -s code=b2 -s name=Hall."""
     from parkzero.registry import repo
 
@@ -271,9 +276,7 @@ def registry_create(
         if kind == "parks":
             rec = repo.create_park(store, SYSTEM, _pairs(values))
         else:
-            if not park:
-                raise ValidationFailed("--park is needed")
-            rec = repo.create_entity(store, SYSTEM, kind, park, _pairs(values))
+            rec = repo.create_entity(store, SYSTEM, kind, _need_park(park), _pairs(values))
     emit(rec, fmt)
 
 
@@ -284,7 +287,7 @@ def registry_update(
     park: Annotated[str | None, typer.Option("--park", "-p")] = None,
     values: SetOpt = [],
     fmt: FormatOpt = Format.table,
-) -> None:  # noqa: B006
+) -> None:
     """Change fields of a record: parkzero registry update channels steel.main -p P -s name='Main'."""
     from parkzero.registry import repo
 
@@ -292,9 +295,7 @@ def registry_update(
         if kind == "parks":
             rec = repo.update_park(store, SYSTEM, code, _pairs(values))
         else:
-            if not park:
-                raise ValidationFailed("--park is needed")
-            rec = repo.update_entity(store, SYSTEM, kind, park, code, _pairs(values))
+            rec = repo.update_entity(store, SYSTEM, kind, _need_park(park), code, _pairs(values))
     emit(rec, fmt)
 
 

@@ -179,7 +179,7 @@ def session_scope(request: Request) -> Scope | None:
     if not token:
         return None
     try:
-        return users.scope_of(_store(request), read_token(token, request.app.state.settings.secret_key))
+        return users.scope_of(_store(request), read_token(token, request.app.state.settings.signing_key))
     except Unauthorized:
         return None
 
@@ -250,6 +250,16 @@ def _anchor(request: Request, latest: date | None, tz: ZoneInfo) -> date:
     return latest or datetime.now(tz).date()
 
 
+def _window(
+    request: Request, store: Store, scope: Scope, code: str, tz: ZoneInfo
+) -> tuple[date | None, str, date, date]:
+    """(latest day with data, period name, start, end) of the page's period [start, end) in local days."""
+    latest = flows.latest_day(store, scope, code)
+    period = _period(request)
+    start, end = resolve_period(period, _anchor(request, latest, tz))
+    return latest, period, start, end
+
+
 def _period(request: Request) -> str:
     period = request.query_params.get("period", "month")
     return period if period in PERIODS else "month"
@@ -273,7 +283,7 @@ def login(
         scope = users.authenticate(store, username, password)
     except Unauthorized:
         return render(request, "login.html", status=401, next=_safe_next(next), error="login.failed", username=username)
-    token = issue_token(scope.actor, settings.secret_key, settings.token_minutes)
+    token = issue_token(scope.actor, settings.signing_key, settings.token_minutes)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -318,9 +328,7 @@ def overview(request: Request, park: str | None = None) -> Response:
     t = Translator(pick_language(request))
     code = park_rec["code"]
     tz = ZoneInfo(park_rec["timezone"])
-    latest = flows.latest_day(store, scope, code)
-    period = _period(request)
-    start, end = resolve_period(period, _anchor(request, latest, tz))
+    latest, period, start, end = _window(request, store, scope, code, tz)
     comparison = flows.compare_periods(store, scope, code, start, end)
     balance = comparison.current
     enterprises = repo.list_entities(store, scope, "enterprises", code)
@@ -395,9 +403,7 @@ def tenant_page(request: Request, tenant: str, park: str | None = None) -> Respo
         return error_page(request, 404, t("error.no_tenant", code=tenant), scope)
     tz = ZoneInfo(park_rec["timezone"])
     channels = [c for c in repo.list_entities(store, scope, "channels", code) if c.get("enterprise") == tenant]
-    latest = flows.latest_day(store, scope, code)
-    period = _period(request)
-    start, end = resolve_period(period, _anchor(request, latest, tz))
+    latest, period, start, end = _window(request, store, scope, code, tz)
     trend = flows.daily_consumption(store, scope, code, tenant, start, end)
     total = sum(v for _, v in trend if v is not None)
     p0, p1 = flows.previous_period(start, end)
