@@ -126,3 +126,17 @@ def canonical_unit_of(quantity_kind: str) -> str:
     except KeyError:
         known = ", ".join(sorted(QUANTITY_KINDS))
         raise ValidationFailed(f"unknown quantity kind {quantity_kind!r}; known: {known}") from None
+
+
+# Units of activity data that are not channel quantities (distances, transport work, money, nights); they
+# convert within their own family only.
+_define("km", 1.0, "km", "公里", "千米")
+_define("tkm", 1.0, "tkm", "t·km", "吨公里")
+_define("pkm", 1.0, "pkm", "p·km", "passenger-km", "人公里")
+_define("CNY", 1.0, "CNY", "元", "RMB")
+_define("CNY", 1e4, "万元", "10^4CNY")
+_define("USD", 1.0, "USD", "美元")
+_define("night", 1.0, "night", "nights", "间夜")
+_define("kgce", 1.0, "kgce", "千克标准煤")
+_define("kgce", 1e3, "tce", "吨标准煤")
+_define("kgce", 1e7, "万tce", "万吨标准煤")
