@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the whole test suite: a virtual environment with the package and its test
-# extras, Debian's Chromium for the browser tests, and the PostgreSQL and Mosquitto servers the tests use
-# for real (started if they are not answering).
+# extras (PySpark among them: its first install downloads a ~430 MB source archive and takes about a minute),
+# Debian's Chromium for the browser tests, Java 17 for the Spark tests, and the PostgreSQL and Mosquitto servers
+# the tests use for real (started if they are not answering).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -9,7 +10,14 @@ VENV=${PARKZERO_VENV:-.venv}
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
-"$VENV/bin/pip" install -q -e '.[test,browser]'
+"$VENV/bin/pip" install -q -e '.[test,browser,spark]'
+
+# Spark (tests marked spark) runs in the JVM: PySpark 4.0 needs Java 17 or newer
+if ! java -version >/dev/null 2>&1; then
+  echo "java -version failed: the Spark tests need a Java 17 runtime on PATH" \
+    "(Debian: apt-get install openjdk-17-jre-headless)" >&2
+  exit 1
+fi
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium for the browser tests" >&2

@@ -176,3 +176,23 @@ def enterprise_scope(store: Store, code: str) -> Scope:
     row = store.db.fetchone("SELECT id, park_id FROM enterprises WHERE code = ?", (code,))
     assert row is not None
     return Scope(actor=f"user-{code}", role="enterprise", park_id=row[1], enterprise_id=row[0])
+
+
+def pytest_collection_modifyitems(items):
+    """PySpark 4.0 leaves the socket of every collect() to the garbage collector (ResourceWarning, an error
+    here): tolerated in tests marked spark only."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local-mode Spark session for the whole run (it takes ~10 s to start), stopped at the end."""
+    from parkzero.store.spark import spark_session
+
+    session = spark_session("parkzero-tests")
+    try:
+        yield session
+    finally:
+        session.stop()
