@@ -688,7 +688,9 @@ def _data_centre(b: _Builder) -> None:
     main = m.kwh("dc.main.kwh", "Data centre incoming", load_model("dc_it", 140, 0.0, noise=0.01))
     m.kvarh("dc.main.kvarh", "Data centre incoming reactive", main, 0.15)
     m = b.meter("m-dc-ups", "UPS output (IT load)", bd, e, model="DTSD1352")
-    it = m.kwh("dc.it.kwh", "IT load (UPS output)", load_model("dc_it", 25, 0.0, noise=0.01), parent=main)
+    it = m.kwh(
+        "dc.it.kwh", "IT load (UPS output)", load_model("dc_it", 25, 0.0, noise=0.01), parent=main, purpose="it_load"
+    )
     for hall in (1, 2):
         m = b.meter(f"m-dc-hall-{hall}-pdu", f"Hall {hall} PDU multi-circuit meter", bd, e, model="AMC16Z")
         for row in "abcdef":

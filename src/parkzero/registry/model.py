@@ -39,6 +39,7 @@ PURPOSES = (
     "battery_discharge",
     "battery_soc",
     "load",
+    "it_load",
     "ev_charging",
     "gas",
     "water",
