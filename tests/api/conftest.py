@@ -67,6 +67,7 @@ class World:
     settings: Settings
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # gateway name -> full key
+    ids: dict[str, int] = field(default_factory=dict)  # "{name}" in a case's URL -> id (ledger records)
 
     def call(self, actor: str | None, method: str, url: str, **kwargs):
         headers = {**(self.headers.get(actor, {}) if actor else {}), **kwargs.pop("headers", {})}
@@ -127,6 +128,7 @@ def world(park: Store, tmp_path, monkeypatch) -> Iterator[World]:
         save_mapping(park, enterprise_scope(park, enterprise), "p1", {"name": name, "unit": "MWh"})
     settings = Settings(database_url="unused", data_dir=tmp_path, secret_key=SECRET)
     w = World(store=park, client=None, settings=settings)  # type: ignore[arg-type]
+    w.ids = add_ledger(park)
     for gateway, enterprise in (("steel-gw", "steel"), ("office-gw", "office"), ("park-gw", None)):
         key, _ = users_mod.create_api_key(park, SYSTEM, gateway, "p1", enterprise)
         w.keys[gateway] = key
@@ -147,3 +149,64 @@ def assert_problem(response, status: int) -> dict:
     assert body["status"] == status
     assert body["instance"] == response.request.url.path
     return body
+
+
+def add_ledger(store: Store) -> dict[str, int]:
+    """One of each ledger record per tenant: source, activity entry, evidence, instrument, factor set, inventory."""
+    from parkzero.accounting import instruments, inventory, sources
+    from parkzero.factors import library
+
+    ids: dict[str, int] = {}
+    for ent in ("steel", "office"):
+        scope = enterprise_scope(store, ent)
+        sources.save_source(
+            store,
+            scope,
+            "p1",
+            {
+                "code": f"{ent}.elec",
+                "name": f"{ent} electricity",
+                "enterprise": ent,
+                "scope": 2,
+                "category": "electricity",
+                "method": "electricity",
+                "factor_ref": "grid",
+                "activity_unit": "kWh",
+                "channels": [f"{ent}.main"],
+            },
+        )
+        ev = sources.add_evidence(
+            store, scope, "p1", f"{ent}-invoice.pdf", f"%PDF {ent} invoice".encode(), "application/pdf"
+        )
+        ids[f"{ent}-evidence"] = ev["id"]
+        entry = sources.add_activity(
+            store,
+            scope,
+            "p1",
+            f"{ent}.elec",
+            {"period_start": T0, "period_end": T0 + timedelta(days=1), "amount": 1.0, "evidence_id": ev["id"]},
+        )
+        ids[f"{ent}-entry"] = entry["id"]
+        instruments.register(
+            store,
+            scope,
+            "p1",
+            {
+                "code": f"{ent}-gec",
+                "enterprise": ent,
+                "kind": "gec",
+                "serial_prefix": f"{ent.upper()}-",
+                "serial_first": 1,
+                "serial_last": 10,
+                "vintage_year": 2025,
+            },
+        )
+        library.add_user_set(
+            store,
+            scope,
+            {"code": f"{ent}-own-factors", "version": "1", "title": f"{ent} own"},
+            "factor_id,parameter,gas,value,unit,year_from,year_to,region,label,label_zh,source,"
+            f"table,note\nmaterial.{ent}-input,ef,CO2e,1.5,tCO2e/t,,,CN,x,x,{ent} supplier EPD,,\n",
+        )
+        ids[f"{ent}-inv"] = inventory.create(store, scope, "p1", 2025, "ghg-protocol", ent)["id"]
+    return ids

@@ -271,6 +271,7 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
             Write(lambda actor: ("DELETE", "api-keys/{steel-gw}", {}), control="op", control_status=204)
         ],
     }
+    c.update(_ledger_cases())
     for kind in ENTITIES:
         one = f"{V}/parks/{{park}}/{kind}/{{code}}"
         owner = "steel" if ENTITIES[kind].tenant_writable else "op"
@@ -300,6 +301,171 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
     return c
 
 
+def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
+    """The carbon ledger (records made by `add_ledger` in tests/api/conftest.py)."""
+    lib_foreign = ("farpark", STEEL_CREDIT_CODE, "steel-own", "steel supplier")  # shipped sets may say "steel"
+    inv = f"{V}/parks/{{park}}/inventories/{{inventory_id}}"
+    year = {"year": 2025, "regime": "ghg-protocol"}
+    span = {"start": "2025-03-01T00:00:00+08:00", "end": "2025-03-02T00:00:00+08:00"}
+    source = {
+        "name": "Steel electricity",
+        "enterprise": "steel",
+        "scope": 2,
+        "category": "electricity",
+        "method": "electricity",
+        "factor_ref": "grid",
+        "activity_unit": "kWh",
+        "channels": ["steel.main"],
+    }
+    factor_set = {
+        "meta": {"code": "new-set", "version": "1", "title": "New"},
+        "csv": "factor_id,parameter,gas,value,unit,year_from,year_to,region,label,label_zh,source,table,"
+        "note\nx.y,ef,CO2,1,tCO2/t,,,,x,x,doc,,\n",
+    }
+    gec = {
+        "code": "steel-gec-2",
+        "enterprise": "steel",
+        "kind": "gec",
+        "serial_prefix": "STEEL-",
+        "serial_first": 100,
+        "serial_last": 109,
+        "vintage_year": 2025,
+    }
+    entry = [
+        {
+            "source": "steel.elec",
+            "period_start": "2025-03-02T00:00:00+08:00",
+            "period_end": "2025-03-03T00:00:00+08:00",
+            "amount": 2.0,
+        }
+    ]
+
+    def evidence(actor: str) -> tuple[str, str, dict]:
+        return (
+            "POST",
+            "parks/p1/evidence",
+            {"files": {"file": ("bill.pdf", b"%PDF bill", "application/pdf")}, "data": {"enterprise": "steel"}},
+        )
+
+    return {
+        ("GET", f"{V}/factor-sets"): [
+            Read("factor-sets", must=("cn-electricity", "office-own-factors"), foreign=lib_foreign)
+        ],
+        ("GET", f"{V}/factor-sets/{{code}}"): [
+            Read("factor-sets/office-own-factors", must=("office supplier",), foreign=lib_foreign),
+            Read("factor-sets/steel-own-factors", status=404),
+        ],
+        ("POST", f"{V}/factor-sets"): [
+            Write(
+                _same("POST", "factor-sets", json=factor_set),
+                control="steel",
+                control_status=201,
+                deny=("office-gw", "partner", "regulator"),
+            )
+        ],
+        ("GET", f"{V}/regimes"): [Read("regimes", must=("ghg-protocol", "zcp-910"))],
+        ("GET", "/carbon"): [Read("/carbon?year=2025", must=("carbon-kpis",))],
+        ("GET", f"{V}/parks/{{park}}/buildings/{{code}}/carbon"): [
+            # b1 holds steel and office: its figure would show steel's use, so office gets 404
+            Read("parks/p1/buildings/b1/carbon", params={**year}, status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/enterprises/{{code}}/datacentre"): [
+            Read("parks/p1/enterprises/office/datacentre", params={**year}, status=422),  # no IT load
+            Read("parks/p1/enterprises/steel/datacentre", params={**year}, status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/emissions/series"): [
+            Read("parks/p1/emissions/series", params={**span, "enterprise": "office"}, must=('"use_kwh"',)),
+            Read("parks/p1/emissions/series", params={**span, "enterprise": "steel"}, status=404),
+            Read("parks/p1/emissions/series", params=span, status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/emission-sources"): [
+            Read("parks/p1/emission-sources", must=("office.elec",)),
+            Read("parks/farpark/emission-sources", status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/emission-sources/{{code}}"): [
+            Read("parks/p1/emission-sources/office.elec", must=("office.main",)),
+            Read("parks/p1/emission-sources/steel.elec", status=404),
+        ],
+        ("PUT", f"{V}/parks/{{park}}/emission-sources/{{code}}"): [
+            Write(
+                _same("PUT", "parks/p1/emission-sources/steel.elec", json=source),
+                control="steel",
+                control_status=200,
+                refusals=(403, 404, 409, 422),
+            )
+        ],
+        ("GET", f"{V}/parks/{{park}}/activity"): [
+            Read("parks/p1/activity", must=("office.elec",)),
+            Read("parks/p1/activity", params={"source": "steel.elec"}, must=('"count":0',)),
+        ],
+        ("POST", f"{V}/parks/{{park}}/activity"): [
+            Write(_same("POST", "parks/p1/activity", json=entry), control="steel", control_status=201)
+        ],
+        ("POST", f"{V}/parks/{{park}}/activity/{{entry_id}}/void"): [
+            Write(
+                _same("POST", "parks/p1/activity/{steel-entry}/void", params={"reason": "duplicate"}),
+                control="steel",
+                control_status=200,
+            )
+        ],
+        ("POST", f"{V}/parks/{{park}}/evidence"): [Write(evidence, control="steel", control_status=201)],
+        ("GET", f"{V}/parks/{{park}}/evidence/{{evidence_id}}"): [
+            Read("parks/p1/evidence/{office-evidence}", must=("office invoice",)),
+            Read("parks/p1/evidence/{steel-evidence}", status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/instruments"): [Read("parks/p1/instruments", must=("office-gec",))],
+        ("POST", f"{V}/parks/{{park}}/instruments"): [
+            Write(_same("POST", "parks/p1/instruments", json=gec), control="steel", control_status=201)
+        ],
+        ("POST", f"{V}/parks/{{park}}/instruments/{{code}}/retirements"): [
+            Write(
+                _same("POST", "parks/p1/instruments/steel-gec/retirements", json={"year": 2025, "mwh": 1}),
+                control="steel",
+                control_status=201,
+            )
+        ],
+        ("GET", f"{V}/parks/{{park}}/emissions"): [
+            Read("parks/p1/emissions", params={**year, "enterprise": "office"}, must=('"enterprise":"office"',)),
+            Read("parks/p1/emissions", params={**year, "enterprise": "steel"}, status=404),
+            Read("parks/p1/emissions", params=year, status=404),  # the park's figures name every tenant
+        ],
+        ("GET", f"{V}/parks/{{park}}/inventories"): [Read("parks/p1/inventories", must=('"enterprise":"office"',))],
+        ("POST", f"{V}/parks/{{park}}/inventories"): [
+            Write(
+                _same("POST", "parks/p1/inventories", json={**year, "enterprise": "steel"}),
+                control="steel",
+                control_status=201,
+            )
+        ],
+        ("GET", inv): [
+            Read("parks/p1/inventories/{office-inv}", must=("totals",)),
+            Read("parks/p1/inventories/{steel-inv}", status=404),
+        ],
+        ("GET", f"{inv}/lines"): [
+            Read("parks/p1/inventories/{office-inv}/lines", must=("office.elec",)),
+            Read("parks/p1/inventories/{steel-inv}/lines", status=404),
+        ],
+        ("GET", f"{inv}/lines/{{line_no}}"): [
+            Read("parks/p1/inventories/{office-inv}/lines/1", must=("formula",)),
+            Read("parks/p1/inventories/{steel-inv}/lines/1", status=404),
+        ],
+        ("GET", f"{inv}/events"): [
+            Read("parks/p1/inventories/{office-inv}/events", must=("create",)),
+            Read("parks/p1/inventories/{steel-inv}/events", status=404),
+        ],
+        ("POST", f"{inv}/{{action}}"): [
+            Write(_same("POST", "parks/p1/inventories/{steel-inv}/submit"), control="steel", control_status=200)
+        ],
+        ("POST", f"{inv}/comments"): [
+            Write(
+                _same("POST", "parks/p1/inventories/{steel-inv}/comments", json={"comment": "see invoice"}),
+                control="steel",
+                control_status=201,
+            )
+        ],
+    }
+
+
 CASES = _cases()
 
 
@@ -325,8 +491,14 @@ def snapshot(world: World) -> dict[str, list[str]]:
     return {t: sorted(map(repr, db.fetchall(f"SELECT * FROM {t}"))) for t in tables}
 
 
+def _fill(world: World, url: str) -> str:
+    for name, value in world.ids.items():
+        url = url.replace(f"{{{name}}}", str(value))
+    return url
+
+
 def _check_read(world: World, case: Read) -> None:
-    response = world.call("office", "GET", case.url, params=case.params)
+    response = world.call("office", "GET", _fill(world, case.url), params=case.params)
     if case.status != 200:  # the problem only echoes what was asked for
         assert_problem(response, case.status)
         return
@@ -341,7 +513,7 @@ def _check_read(world: World, case: Read) -> None:
 def _check_write(world: World, case: Write) -> None:
     def send(actor: str):
         method, url, kwargs = case.request(actor)
-        url = url.replace("{steel-gw}", world.keys["steel-gw"].split("_")[1])
+        url = _fill(world, url.replace("{steel-gw}", world.keys["steel-gw"].split("_")[1]))
         return world.call(actor, method, url, **kwargs)
 
     before = snapshot(world)

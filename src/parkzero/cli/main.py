@@ -87,13 +87,15 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Build the demo park (tenants, 200+ channels, a year of 15-minute data), compute its figures, serve it."""
-    from parkzero.demo.build import DEMO_PASSWORD, build_demo, demo_figures
+    from parkzero.demo.build import DEMO_PASSWORD, build_demo, demo_figures, demo_inventory
 
     with _store() as store:
         summary = build_demo(store, seed=seed, year=year)
         figures = demo_figures(store, year)
+        carbon = demo_inventory(store, year)
     emit([{"item": k, "value": v} for k, v in summary.items()], Format.table, title="Demo park")
     emit(figures, Format.table, title=f"Park energy {year}")
+    emit(carbon, Format.table, title=f"Park carbon inventory {year} (GHG Protocol, draft)")
     err.print(
         f"[bold]Log in[/bold] at http://{host}:{port}/ as [bold]operator[/bold] / [bold]{DEMO_PASSWORD}[/bold]"
         f" (tenants: their code, e.g. steel / {DEMO_PASSWORD})"
@@ -462,6 +464,29 @@ def db_check() -> None:
     err.print("no problems found")
 
 
+@db_app.command("export")
+def db_export(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write; it must be new or empty unless --overwrite.")
+    ],
+    park: Annotated[list[str], typer.Option("--park", "-p", help="Park code, repeatable (default: every park).")] = [],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a folder that is not empty.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Export readings, daily rollups and park tables as Parquet partitioned by park and local month, for Spark."""
+    from parkzero.store.export import export_parquet
+
+    with _store() as store:
+        summary = export_parquet(store, out, park or None, overwrite=overwrite)
+    rows = [{"what": "readings", "rows": summary["readings"]}, {"what": "daily", "rows": summary["daily"]}]
+    rows += [{"what": f"tables/{table}", "rows": n} for table, n in summary["tables"].items()]
+    emit(rows, fmt)
+    err.print(
+        f"wrote {summary['out_dir']}: {len(summary['parks'])} park(s), {summary['files']} files,"
+        f" {summary['bytes'] / 1e6:.1f} MB in {summary['seconds']:.1f} s"
+    )
+
+
 @mqtt_app.command("listen")
 def mqtt_listen(
     park: ParkOpt,
@@ -489,6 +514,11 @@ def mqtt_listen(
             str(port or settings.mqtt_port),
         ]
     )
+
+
+from parkzero.cli import ledger as _ledger  # noqa: E402 - the ledger's commands join the app defined above
+
+_ledger.register(app)
 
 
 def run() -> None:

@@ -47,7 +47,17 @@ def build_demo(store: Store, *, seed: int = 42, year: int = 2025, progress: bool
             received += result.received
             inserted += result.inserted
             bar.advance(task, len(set(table.column("channel_code").to_pylist())))
-    return {**demo_summary(doc), "year": year, "seed": seed, "readings": received, "readings_new": inserted}
+    from parkzero.demo.ledger import build_ledger
+
+    ledger = build_ledger(store, year)
+    return {
+        **demo_summary(doc),
+        "year": year,
+        "seed": seed,
+        "readings": received,
+        "readings_new": inserted,
+        "emission_sources": ledger["sources"],
+    }
 
 
 def _ensure_users(store: Store, doc: dict) -> None:
@@ -90,3 +100,25 @@ def demo_figures(store: Store, year: int) -> list[dict]:
         for k, v in balance.as_dict().items()
         if isinstance(v, int | float)
     ]
+
+
+def demo_inventory(store: Store, year: int, regime: str = "ghg-protocol") -> list[dict]:
+    """The park's inventory for the year as a stored draft (recomputed on a second run), as figure rows."""
+    from parkzero.accounting import inventory
+
+    found = [
+        i
+        for i in inventory.list_inventories(store, SYSTEM, "baoshan-demo")
+        if i["year"] == year and i["regime"] == regime and i["enterprise"] is None
+    ]
+    if found and found[-1]["status"] != "draft":
+        inv = found[-1]
+    else:
+        inv = inventory.create(store, SYSTEM, "baoshan-demo", year, regime)
+    result = inventory.result(store, SYSTEM, "baoshan-demo", inv["id"], with_lines=False)
+    rows = [
+        {"figure": f"{k} (tCO2e)" if k != "energy_tce" else "energy_use (tce)", "value": round(v, 1)}
+        for k, v in result["totals"].items()
+    ]
+    rows.append({"figure": "inventory", "value": f"#{inv['id']} v{inv['version']} ({inv['status']})"})
+    return rows

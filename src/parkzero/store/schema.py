@@ -88,6 +88,78 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             " FOR EACH ROW EXECUTE FUNCTION pz_append_only()",
         ),
     ],
+    # 3: the carbon ledger: factor library, emission sources, activity entries with evidence, instruments and
+    # their retirements, inventories with their lines and lifecycle events
+    [
+        f"""CREATE TABLE factor_sets (id {_ID}, code TEXT NOT NULL, version TEXT NOT NULL, title TEXT NOT NULL,
+            title_zh TEXT, publisher TEXT, licence TEXT, notes TEXT, origin TEXT NOT NULL, park_id BIGINT,
+            enterprise_id BIGINT, sha256 TEXT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            locked_at TIMESTAMPTZ, UNIQUE (code, version))""",
+        """CREATE TABLE factors (set_id BIGINT NOT NULL, row_no INTEGER NOT NULL, factor_id TEXT NOT NULL,
+            parameter TEXT NOT NULL, gas TEXT, value DOUBLE PRECISION NOT NULL, unit TEXT NOT NULL,
+            year_from INTEGER, year_to INTEGER, region TEXT, label TEXT, label_zh TEXT, source TEXT NOT NULL,
+            table_ref TEXT, note TEXT, PRIMARY KEY (set_id, row_no))""",
+        f"""CREATE TABLE emission_sources (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT,
+            building_id BIGINT, code TEXT NOT NULL, name TEXT NOT NULL, name_zh TEXT, scope SMALLINT NOT NULL,
+            category TEXT NOT NULL, method TEXT NOT NULL, factor_ref TEXT NOT NULL, activity_unit TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{{}}', created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            UNIQUE (park_id, code))""",
+        """CREATE TABLE emission_source_channels (source_id BIGINT NOT NULL, channel_id BIGINT NOT NULL,
+            park_id BIGINT NOT NULL, PRIMARY KEY (source_id, channel_id))""",
+        f"""CREATE TABLE evidence (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT, filename TEXT NOT NULL,
+            content_type TEXT, sha256 TEXT NOT NULL, size_bytes BIGINT NOT NULL, content {{blob}} NOT NULL,
+            uploaded_by TEXT NOT NULL, uploaded_at TIMESTAMPTZ NOT NULL)""",
+        f"""CREATE TABLE activity_entries (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT,
+            source_id BIGINT NOT NULL, period_start TIMESTAMPTZ NOT NULL, period_end TIMESTAMPTZ NOT NULL,
+            amount DOUBLE PRECISION NOT NULL, unit TEXT NOT NULL, amount_canonical DOUBLE PRECISION NOT NULL,
+            evidence_id BIGINT, note TEXT, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            voided_at TIMESTAMPTZ, voided_by TEXT, void_reason TEXT)""",
+        f"""CREATE TABLE instruments (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT NOT NULL,
+            code TEXT NOT NULL, kind TEXT NOT NULL, serial_prefix TEXT, serial_first BIGINT, serial_last BIGINT,
+            mwh DOUBLE PRECISION NOT NULL, vintage_year INTEGER NOT NULL, technology TEXT, facility TEXT,
+            region TEXT, factor_tco2_per_mwh DOUBLE PRECISION, evidence_id BIGINT, created_by TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE retirements (id {_ID}, instrument_id BIGINT NOT NULL, park_id BIGINT NOT NULL,
+            enterprise_id BIGINT NOT NULL, serial_first BIGINT, serial_last BIGINT, mwh DOUBLE PRECISION NOT NULL,
+            year INTEGER NOT NULL, retired_by TEXT NOT NULL, retired_at TIMESTAMPTZ NOT NULL, note TEXT)""",
+        f"""CREATE TABLE inventories (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT, year INTEGER NOT NULL,
+            regime TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, restates_id BIGINT,
+            reason TEXT, result_sha256 TEXT NOT NULL, result TEXT NOT NULL, created_by TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL, closed_at TIMESTAMPTZ)""",
+        """CREATE TABLE inventory_lines (inventory_id BIGINT NOT NULL, line_no INTEGER NOT NULL,
+            enterprise_id BIGINT, source_id BIGINT, scope SMALLINT NOT NULL, category TEXT NOT NULL,
+            scope2_method TEXT NOT NULL, gas TEXT NOT NULL, month SMALLINT NOT NULL,
+            activity_amount DOUBLE PRECISION NOT NULL, activity_unit TEXT NOT NULL, emissions_t DOUBLE PRECISION
+            NOT NULL, gwp DOUBLE PRECISION NOT NULL, tco2e DOUBLE PRECISION NOT NULL, trace TEXT NOT NULL,
+            PRIMARY KEY (inventory_id, line_no))""",
+        f"""CREATE TABLE inventory_events (id {_ID}, inventory_id BIGINT NOT NULL, logged_at TIMESTAMPTZ NOT NULL,
+            actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, body TEXT, evidence_id BIGINT)""",
+        "CREATE INDEX IF NOT EXISTS activity_entries_source ON activity_entries (source_id)",
+        "CREATE INDEX IF NOT EXISTS retirements_instrument ON retirements (instrument_id)",
+        # PostgreSQL also refuses, in the database, any change to a closed inventory and its lines
+        (
+            POSTGRES,
+            "CREATE OR REPLACE FUNCTION pz_closed_inventory() RETURNS trigger LANGUAGE plpgsql AS"
+            " 'BEGIN IF OLD.status = ''closed'' THEN RAISE EXCEPTION ''inventory % is closed'', OLD.id; END IF;"
+            " IF TG_OP = ''DELETE'' THEN RETURN OLD; END IF; RETURN NEW; END'",
+        ),
+        (
+            POSTGRES,
+            "CREATE TRIGGER inventories_closed BEFORE UPDATE OR DELETE ON inventories"
+            " FOR EACH ROW EXECUTE FUNCTION pz_closed_inventory()",
+        ),
+        (
+            POSTGRES,
+            "CREATE OR REPLACE FUNCTION pz_inventory_lines_draft() RETURNS trigger LANGUAGE plpgsql AS"
+            " 'BEGIN IF (SELECT status FROM inventories WHERE id = OLD.inventory_id) <> ''draft'' THEN"
+            " RAISE EXCEPTION ''lines of inventory % are final'', OLD.inventory_id; END IF; RETURN OLD; END'",
+        ),
+        (
+            POSTGRES,
+            "CREATE TRIGGER inventory_lines_final BEFORE UPDATE OR DELETE ON inventory_lines"
+            " FOR EACH ROW EXECUTE FUNCTION pz_inventory_lines_draft()",
+        ),
+    ],
 ]
 
 
@@ -97,6 +169,7 @@ def _render(stmt: str, engine: str) -> str:
         "{hourly_pk}": ", PRIMARY KEY (channel_id, hour_start)",
         "{daily_pk}": ", PRIMARY KEY (channel_id, day)",
     }
+    stmt = stmt.replace("{blob}", "BLOB" if engine == DUCKDB else "BYTEA")
     for marker, pk in keys.items():
         stmt = stmt.replace(marker, "" if engine == DUCKDB else pk)
     return stmt

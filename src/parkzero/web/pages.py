@@ -470,6 +470,76 @@ def upload_page(request: Request, park: str | None = None) -> Response:
     )
 
 
+# -- carbon ----------------------------------------------------------------------------------------
+@router.get("/carbon", response_class=HTMLResponse)
+def carbon_page(
+    request: Request,
+    park: str | None = None,
+    enterprise: str | None = None,
+    year: int | None = None,
+    regime: str = "ghg-protocol",
+) -> Response:
+    """Inventory on the fly (park or one tenant) with dual Scope 2, monthly trend and the stored inventories."""
+    from parkzero.accounting import engine, inventory
+    from parkzero.accounting.rules import regimes
+
+    scope = session_scope(request)
+    if scope is None:
+        return _to_login(request)
+    store = _store(request)
+    t = Translator(pick_language(request))
+    park_rec = _park_of(store, scope, park)
+    if park_rec is None:
+        return error_page(request, 404, t("error.no_park"), scope)
+    code = park_rec["code"]
+    own = _own_enterprise_code(store, scope)
+    subject = own or enterprise
+    known = regimes()
+    if regime not in known:
+        regime = "ghg-protocol"
+    latest = flows.latest_day(store, scope, code)
+    year = year or (latest.year if latest else datetime.now(ZoneInfo(park_rec["timezone"])).year)
+    stored = inventory.list_inventories(store, scope, code)
+    result, problem = None, None
+    if scope.role in ("operator", "enterprise", "system", "verifier"):
+        try:
+            result = engine.compute(store, scope, code, year, regime, subject).as_dict()
+        except ParkzeroError as exc:
+            problem = str(exc)
+    data = None
+    if result:
+        by_scope: dict[str, list[float]] = {}
+        for ln in result["lines"]:
+            if ln["month"] == 0:
+                continue
+            key = f"scope{ln['scope']}" if ln["scope"] != 2 else f"scope2_{ln['scope2_method']}"
+            by_scope.setdefault(key, [0.0] * 12)[ln["month"] - 1] += ln["tco2e"]
+        data = {
+            "carbon_monthly": {
+                "labels": [t.month(date(year, m, 1)) for m in range(1, 13)],
+                "series": [
+                    {"name": t(f"carbon.{k}"), "values": [round(v, 3) for v in by_scope[k]]} for k in sorted(by_scope)
+                ],
+                "unit": "tCO2e",
+            }
+        }
+    return render(
+        request,
+        "carbon.html",
+        active="carbon",
+        nav=_nav(store, scope, park_rec),
+        park=park_rec,
+        subject=subject,
+        year=year,
+        regime=regime,
+        regimes=known,
+        result=result,
+        problem=problem,
+        stored=stored,
+        data=data,
+    )
+
+
 def mount(app: FastAPI) -> None:
     """Serve the pages at / and the static files (ECharts, CSS, JS) at /static."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

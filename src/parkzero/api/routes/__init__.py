@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "mappings", "users")
+API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger")
 
 
 def include_all(app: FastAPI) -> None:

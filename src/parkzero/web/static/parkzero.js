@@ -84,6 +84,20 @@
         ]
       };
     },
+    carbon_monthly: function (d) {
+      var colours = ["#2f855a", "#3182ce", "#805ad5", "#dd6b20", "#718096"];
+      return {
+        textStyle: { fontFamily: FONT },
+        tooltip: { trigger: "axis", valueFormatter: fmt },
+        legend: { top: 0 },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.carbon_monthly.labels },
+        yAxis: { type: "value", name: d.carbon_monthly.unit },
+        series: d.carbon_monthly.series.map(function (s, i) {
+          return { name: s.name, type: "bar", data: s.values, barMaxWidth: 24, itemStyle: { color: colours[i % colours.length] } };
+        })
+      };
+    },
     trend: function (d) {
       return {
         textStyle: { fontFamily: FONT },
