@@ -271,3 +271,26 @@ def test_user_factor_set_for_scope3(ledger):
     assert len([ln for ln in res.lines if ln.scope == 3]) == 12
     # Scope 3 is not reported under the Chinese enterprise regime
     assert engine.compute(ledger, SYSTEM, "p1", YEAR, "cn-enterprise", "office").totals()["scope3"] == 0.0
+
+
+def test_results_by_building_and_zone(ledger):
+    res = engine.compute(ledger, SYSTEM, "p1", YEAR, "ghg-protocol")
+    # both tenants sit in b1 (zone z1); the operator's park-connection source has no building of its own
+    by_building = res.breakdown("building")
+    assert set(by_building) == {"b1", "unassigned"}
+    # b1: (4,416 + 883.2) kWh x 0.55 tCO2/MWh = 2.91456 tCO2 location-based
+    assert by_building["b1"]["location"] == pytest.approx(2.91456)
+    assert res.breakdown("zone")["z1"]["location"] == pytest.approx(2.91456)
+    assert res.as_dict()["by_zone"] == res.breakdown("zone")
+
+
+def test_intensity_per_output_value(ledger):
+    sources.set_output_value(ledger, SYSTEM, "p1", "steel", YEAR, 2.0)
+    res = engine.compute(ledger, SYSTEM, "p1", YEAR, "ghg-protocol", "steel")
+    # market-based total 4,416 kWh x 0.6096 tCO2/MWh = 2.6920 tCO2e over 2.0 x 10^4 CNY = 1.3460 tCO2e/10^4 CNY
+    assert res.intensities()["tco2e_per_10k_cny"] == pytest.approx(4416 * 0.6096e-3 / 2.0)
+    office = enterprise_scope(ledger, "office")
+    with pytest.raises(NotFound):
+        sources.set_output_value(ledger, office, "p1", "steel", YEAR, 5.0)
+    with pytest.raises(ValidationFailed, match="positive"):
+        sources.set_output_value(ledger, SYSTEM, "p1", "steel", YEAR, -1.0)

@@ -413,6 +413,13 @@ def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
             Read("parks/p1/evidence/{office-evidence}", must=("office invoice",)),
             Read("parks/p1/evidence/{steel-evidence}", status=404),
         ],
+        ("PUT", f"{V}/parks/{{park}}/enterprises/{{code}}/figures/{{year}}"): [
+            Write(
+                _same("PUT", "parks/p1/enterprises/steel/figures/2025", json={"output_value_10k_cny": 52000.0}),
+                control="steel",
+                control_status=200,
+            )
+        ],
         ("GET", f"{V}/parks/{{park}}/instruments"): [Read("parks/p1/instruments", must=("office-gec",))],
         ("POST", f"{V}/parks/{{park}}/instruments"): [
             Write(_same("POST", "parks/p1/instruments", json=gec), control="steel", control_status=201)

@@ -88,6 +88,7 @@ class InventoryResult:
     factors_used: list[library.Factor]
     notes: list[str] = field(default_factory=list)
     denominators: dict = field(default_factory=dict)
+    places: dict = field(default_factory=dict)  # building of each source and enterprise, zone of each building
 
     def totals(self) -> dict:
         t: dict[str, float] = defaultdict(float)
@@ -107,12 +108,23 @@ class InventoryResult:
         """tCO2e by `key` (category, gas, month, enterprise, source) and Scope 2 method."""
         out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for ln in self.lines:
-            k = str(
-                self.enterprise_codes.get(ln.enterprise_id, "operator") if key == "enterprise" else getattr(ln, key)
-            )
+            if key == "enterprise":
+                k = str(self.enterprise_codes.get(ln.enterprise_id, "operator"))
+            elif key in ("building", "zone"):
+                k = self._place(ln)[0 if key == "building" else 1]
+            else:
+                k = str(getattr(ln, key))
             for m in self._methods_of(ln):
                 out[k][m] += ln.tco2e
         return {k: {m: round(v, ROUND) for m, v in sorted(d.items())} for k, d in sorted(out.items())}
+
+    def _place(self, ln: Line) -> tuple[str, str]:
+        """(building, zone) of a line: its source's building, else its enterprise's, else unassigned."""
+        p = self.places
+        bid = p.get("source_building", {}).get(ln.source_id) or p.get("enterprise_building", {}).get(ln.enterprise_id)
+        if bid is None:
+            return "unassigned", "unassigned"
+        return p["building_code"].get(bid, "unassigned"), p["building_zone"].get(bid) or "unassigned"
 
     def _methods_of(self, ln: Line) -> tuple[str, ...]:
         return (ln.scope2_method,) if ln.scope == 2 else tuple(self.regime.scope2_methods)
@@ -150,6 +162,8 @@ class InventoryResult:
             "by_gas": self.breakdown("gas"),
             "by_month": self.breakdown("month"),
             "by_enterprise": self.breakdown("enterprise"),
+            "by_building": self.breakdown("building"),
+            "by_zone": self.breakdown("zone"),
             "lines": [ln.as_dict(self.enterprise_codes) for ln in self.lines],
             "factors_used": [f.ref() for f in self.factors_used],
             "notes": self.notes,
@@ -211,8 +225,24 @@ def compute(
         factors_used=sorted(resolver.used.values(), key=lambda f: (f.set_code, f.factor_id, f.parameter, f.gas or "")),
         notes=notes,
         denominators=_denominators(store, pid, subject, year),
+        places=_places(store, pid, everything),
     )
     return result
+
+
+def _places(store: Store, pid: int, everything: list[Source]) -> dict:
+    zone = dict(store.db.fetchall("SELECT id, code FROM zones WHERE park_id = ?", (pid,)))
+    buildings = store.db.fetchall("SELECT id, code, zone_id FROM buildings WHERE park_id = ?", (pid,))
+    return {
+        "source_building": {s.id: s.building_id for s in everything if s.building_id is not None},
+        "enterprise_building": dict(
+            store.db.fetchall(
+                "SELECT id, building_id FROM enterprises WHERE park_id = ? AND building_id IS NOT NULL", (pid,)
+            )
+        ),
+        "building_code": {int(i): c for i, c, _ in buildings},
+        "building_zone": {int(i): zone.get(z) for i, _, z in buildings},
+    }
 
 
 def _denominators(store: Store, pid: int, subject: int | None, year: int) -> dict:
@@ -236,6 +266,12 @@ def _denominators(store: Store, pid: int, subject: int | None, year: int) -> dic
         (pid, datetime(year, 1, 1).date(), datetime(year + 1, 1, 1).date()),
     )
     out["product_t"] = round(float(row[0]), ROUND) if row and row[0] else None
+    where = "" if subject is None else f" AND enterprise_id = {int(subject)}"
+    row = store.db.fetchone(
+        f"SELECT sum(output_value_10k_cny), count(*) FROM enterprise_figures WHERE park_id = ? AND year = ?{where}",
+        (pid, year),
+    )
+    out["output_value_10k_cny"] = round(float(row[0]), ROUND) if row and row[0] else None
     return out
 
 

@@ -621,3 +621,41 @@ def list_activity(store: Store, scope: Scope, park_code: str, source_code: str |
         f" WHERE a.park_id = ?{where} ORDER BY a.id",
         [pid, *params],
     )
+
+
+# -- economic figures ------------------------------------------------------------------------------
+def set_output_value(
+    store: Store, scope: Scope, park_code: str, enterprise_code: str, year: int, output_value_10k_cny: float
+) -> dict:
+    """An enterprise's gross output value for a year [10^4 CNY], the denominator of tCO2e per 10^4 CNY."""
+    scope.require_write()
+    pid = repo.park_id(store, scope, park_code)
+    ent_id = _enterprise_for_write(store, scope, pid, enterprise_code)
+    if ent_id is None:
+        raise ValidationFailed("output value belongs to an enterprise")
+    if not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise ValidationFailed(f"enterprise {enterprise_code}: the year must be a year")
+    if not isinstance(output_value_10k_cny, int | float) or not output_value_10k_cny > 0:
+        raise ValidationFailed(f"enterprise {enterprise_code}: output value must be a positive number of 10^4 CNY")
+    with store.db.write_lock, store.db.transaction():
+        before = store.db.fetchone(
+            "SELECT output_value_10k_cny FROM enterprise_figures WHERE enterprise_id = ? AND year = ?", (ent_id, year)
+        )
+        store.db.execute("DELETE FROM enterprise_figures WHERE enterprise_id = ? AND year = ?", (ent_id, year))
+        store.db.execute(
+            "INSERT INTO enterprise_figures (park_id, enterprise_id, year, output_value_10k_cny, updated_by, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (pid, ent_id, year, float(output_value_10k_cny), scope.actor, datetime.now(UTC)),
+        )
+        after = {"enterprise": enterprise_code, "year": year, "output_value_10k_cny": float(output_value_10k_cny)}
+        store.audit(
+            scope.actor,
+            "update" if before else "create",
+            "enterprise_figures",
+            f"{ent_id}:{year}",
+            before=None if before is None else {"output_value_10k_cny": before[0]},
+            after=after,
+            park_id=pid,
+            enterprise_id=ent_id,
+        )
+    return after

@@ -151,6 +151,21 @@ def sources_import(
     err.print(f"saved {len(records)} emission sources")
 
 
+@sources_app.command("output-value")
+def sources_output_value(
+    park: ParkOpt,
+    enterprise: Annotated[str, typer.Option(help="Enterprise code.")],
+    year: Annotated[int, typer.Option(help="Calendar year.")],
+    value: Annotated[float, typer.Option(help="Gross output value [10^4 CNY].")],
+) -> None:
+    """Set an enterprise's output value for a year (the denominator of tCO2e per 10^4 CNY)."""
+    from parkzero.accounting import sources
+
+    with _store() as store:
+        sources.set_output_value(store, SYSTEM, park, enterprise, year, value)
+    err.print(f"{enterprise} {year}: {value:g} x 10^4 CNY")
+
+
 # -- activity --------------------------------------------------------------------------------------
 def _time(text: str, what: str):
     from parkzero.cli.main import _time as parse

@@ -60,6 +60,7 @@ PARK_TABLES: tuple[str, ...] = (
     "activity_entries",
     "instruments",
     "retirements",
+    "enterprise_figures",
 )
 
 READINGS_SCHEMA = pa.schema(

@@ -134,6 +134,9 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             PRIMARY KEY (inventory_id, line_no))""",
         f"""CREATE TABLE inventory_events (id {_ID}, inventory_id BIGINT NOT NULL, logged_at TIMESTAMPTZ NOT NULL,
             actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, body TEXT, evidence_id BIGINT)""",
+        """CREATE TABLE enterprise_figures (park_id BIGINT NOT NULL, enterprise_id BIGINT NOT NULL, year INTEGER NOT NULL,
+            output_value_10k_cny DOUBLE PRECISION, updated_by TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (enterprise_id, year))""",
         "CREATE INDEX IF NOT EXISTS activity_entries_source ON activity_entries (source_id)",
         "CREATE INDEX IF NOT EXISTS retirements_instrument ON retirements (instrument_id)",
         # PostgreSQL also refuses, in the database, any change to a closed inventory and its lines

@@ -168,6 +168,19 @@ def download_evidence(park: str, evidence_id: int, store: StoreDep, scope: Curre
     )
 
 
+class OutputValueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    output_value_10k_cny: float = Field(gt=0, description="Gross output value of the year [10^4 CNY]")
+
+
+@router.put("/parks/{park}/enterprises/{code}/figures/{year}", operation_id="set_enterprise_figures")
+def set_enterprise_figures(
+    park: str, code: str, year: int, body: OutputValueIn, store: StoreDep, scope: CurrentScope
+) -> dict:
+    """An enterprise's output value for a year, the denominator of tCO2e per 10^4 CNY."""
+    return sources.set_output_value(store, scope, park, code, year, body.output_value_10k_cny)
+
+
 # -- instruments -----------------------------------------------------------------------------------
 class InstrumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
