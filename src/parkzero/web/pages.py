@@ -523,9 +523,12 @@ def carbon_page(
                 "unit": "tCO2e",
             }
         }
+    building_rows, dc = _building_and_dc(store, scope, code, subject, year, regime)
     return render(
         request,
         "carbon.html",
+        building_rows=building_rows,
+        dc=dc,
         active="carbon",
         nav=_nav(store, scope, park_rec),
         park=park_rec,
@@ -538,6 +541,48 @@ def carbon_page(
         stored=stored,
         data=data,
     )
+
+
+def _building_and_dc(store: Store, scope: Scope, park: str, subject: str | None, year: int, regime: str):
+    """GB/T 51366 rows per building (park view) and a data centre's PUE/CUE/WUE with thresholds (its own view)."""
+    from parkzero.accounting import buildings
+
+    try:
+        factors = buildings.regime_carrier_factors(store, scope, park, year, regime)
+    except ParkzeroError:
+        return [], None
+    rows: list[dict] = []
+    if subject is None and scope.role in ("operator", "system"):
+        for b in repo.list_entities(store, scope, "buildings", park):
+            try:
+                by = buildings.building_year(
+                    store, scope, park, b["code"], year, factors["electricity"], factors["other"]
+                )
+                rows.append(
+                    {
+                        "building": b,
+                        "tco2": by.emissions.tco2_per_yr,
+                        "per_m2": by.emissions.kgco2_per_m2_yr,
+                        "area": by.emissions.floor_area_m2,
+                    }
+                )
+            except ParkzeroError as exc:
+                rows.append({"building": b, "problem": exc.detail})
+    dc = None
+    if subject is not None:
+        has_it = store.db.fetchone(
+            "SELECT 1 FROM channels c JOIN enterprises e ON e.id = c.enterprise_id JOIN parks p ON p.id = e.park_id"
+            " WHERE p.code = ? AND e.code = ? AND c.purpose = 'it_load'",
+            (park, subject),
+        )
+        if has_it:
+            try:
+                year_dc = buildings.datacentre_year(store, scope, park, subject, year, factors["electricity"])
+                checks = buildings.dc_threshold_checks(year_dc.metrics, buildings.load_dc_thresholds(), False)
+                dc = {"metrics": year_dc.metrics, "checks": checks}
+            except ParkzeroError as exc:
+                dc = {"problem": exc.detail}
+    return rows, dc
 
 
 def mount(app: FastAPI) -> None:
