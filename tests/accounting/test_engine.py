@@ -294,3 +294,85 @@ def test_intensity_per_output_value(ledger):
         sources.set_output_value(ledger, office, "p1", "steel", YEAR, 5.0)
     with pytest.raises(ValidationFailed, match="positive"):
         sources.set_output_value(ledger, SYSTEM, "p1", "steel", YEAR, -1.0)
+
+
+SCOPE3_CASES = [  # category, factor, unit, amount, kgCO2e per unit (shipped factor)
+    ("1", "spend.steel_products", "CNY", 1_000_000.0, 0.787),  # USEEIO, kgCO2e/USD, with 0.14 USD/CNY
+    ("3", "wtt.diesel.t", "t", 10.0, 752.0276),
+    ("4", "transport.freight.hgv_average", "tkm", 50_000.0, 0.10163),
+    ("5", "waste.landfill.mixed_commercial", "t", 12.0, 520.5327),
+    ("6", "travel.air.short_haul", "pkm", 100_000.0, 0.07435),
+    ("7", "travel.car.average", "km", 200_000.0, 0.16725),
+    ("9", "transport.freight.rail", "tkm", 80_000.0, 0.02779),
+]
+
+
+def test_scope3_categories_with_shipped_factors(ledger):
+    year = 2025  # the DESNZ set is for 2025
+    for cat, ref, unit, amount, _ in SCOPE3_CASES:
+        method = "spend" if ref.startswith("spend.") else "activity"
+        params = {"usd_per_cny": 0.14} if method == "spend" else {}
+        sources.save_source(
+            ledger,
+            SYSTEM,
+            "p1",
+            {
+                "code": f"office.s3-{cat}",
+                "name": ref,
+                "enterprise": "office",
+                "scope": 3,
+                "category": cat,
+                "method": method,
+                "factor_ref": ref,
+                "activity_unit": unit,
+                "params": params,
+            },
+        )
+        sources.add_activity(
+            ledger,
+            SYSTEM,
+            "p1",
+            f"office.s3-{cat}",
+            {"period_start": local(1, 1, year=year), "period_end": local(1, 1, year=year + 1), "amount": amount},
+        )
+    res = engine.compute(ledger, SYSTEM, "p1", year, "ghg-protocol", "office")
+    by_cat = res.breakdown("category")
+    for cat, ref, _, amount, kg in SCOPE3_CASES:
+        qty = amount * 0.14 if ref.startswith("spend.") else amount
+        # e.g. category 6: 100,000 pkm x 0.07435 kgCO2e/pkm = 7.435 tCO2e; category 1: 10^6 CNY x 0.14 x 0.787
+        assert by_cat[cat]["location"] == pytest.approx(qty * kg / 1000, abs=1e-5), (
+            cat
+        )  # 12 monthly lines, each to 1e-6 t
+    assert res.totals()["scope3"] == pytest.approx(
+        sum((a * 0.14 if r.startswith("spend.") else a) * kg / 1000 for _, r, _, a, kg in SCOPE3_CASES), abs=1e-4
+    )
+
+
+def test_a_chinese_factor_wins_over_a_foreign_one(ledger):
+    sources.save_source(
+        ledger,
+        SYSTEM,
+        "p1",
+        {
+            "code": "office.hotels",
+            "name": "Hotel nights",
+            "enterprise": "office",
+            "scope": 3,
+            "category": "6",
+            "method": "activity",
+            "factor_ref": "travel.hotel.night",
+            "activity_unit": "night",
+        },
+    )
+    sources.add_activity(
+        ledger,
+        SYSTEM,
+        "p1",
+        "office.hotels",
+        {"period_start": local(3, 1, year=2025), "period_end": local(4, 1, year=2025), "amount": 100},
+    )
+    res = engine.compute(ledger, SYSTEM, "p1", 2025, "ghg-protocol", "office")
+    hotel = next(ln for ln in res.lines if ln.source == "office.hotels")
+    # DESNZ 2025 has a GB and a CN figure per hotel night; the park is in China: 100 x 53.5 kgCO2e = 5.35 t
+    assert hotel.emissions_t == pytest.approx(5.35)
+    assert hotel.trace["factors"][0]["value"] == 53.5

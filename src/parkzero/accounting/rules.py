@@ -109,14 +109,14 @@ class Resolver:
             )
         exact = [f for f in rows if f.applies_to(self.year)]
         if exact:
-            chosen = max(exact, key=lambda f: f.year_from or 0)
+            chosen = max(exact, key=lambda f: (self._near(f), f.year_from or 0))
         elif self.regime.factor_years == "latest":
             earlier = [f for f in rows if f.year_to is not None and f.year_to < self.year]
             if not earlier:
                 raise MissingFactor(
                     f"no factor {factor_id!r} for {self.year} or earlier under regime {self.regime.code}{for_whom}"
                 )
-            chosen = max(earlier, key=lambda f: f.year_to or 0)
+            chosen = max(earlier, key=lambda f: (self._near(f), f.year_to or 0))
         else:
             years = sorted({y for f in rows for y in (f.year_from, f.year_to) if y is not None})
             raise MissingFactor(
@@ -125,6 +125,12 @@ class Resolver:
             )
         self.used[(chosen.set_code, chosen.set_version, chosen.factor_id, chosen.parameter, chosen.gas)] = chosen
         return chosen
+
+    def _near(self, f: Factor) -> int:
+        """Preference for a factor's region: the park's own (Shanghai, East China, China), then global, then
+        anywhere else (a UK or US factor is used only where nothing closer exists)."""
+        order = ("CN-SH", "CN-East", "CN", "GLOBAL", None)
+        return len(order) - order.index(f.region) if f.region in order else 0
 
     def gwp(self, gas: str) -> float:
         if gas in ("CO2", "CO2e"):
