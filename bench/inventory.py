@@ -207,7 +207,7 @@ def bench_spark(n_parks: int, n_tenants: int, feeders: int, quarters: int) -> No
         session = spark_session("parkzero-bench")
         try:
             t = time.perf_counter()
-            results = scaleout.run_spark(session, f"{tmp}/export", YEAR, "ghg-protocol")
+            results = scaleout.run_spark(session, f"{tmp}/export", YEAR, "ghg-protocol", codes)
             elapsed = time.perf_counter() - t
         finally:
             session.stop()
