@@ -19,8 +19,8 @@ if ! java -version >/dev/null 2>&1; then
   exit 1
 fi
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "installing Debian's chromium for the browser tests" >&2
+if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+  echo "installing Debian's chromium and a Chinese font for the browser tests and the PDF reports" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi

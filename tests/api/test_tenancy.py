@@ -456,6 +456,10 @@ def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
             Read("parks/p1/inventories/{office-inv}/lines/1", must=("formula",)),
             Read("parks/p1/inventories/{steel-inv}/lines/1", status=404),
         ],
+        ("GET", f"{inv}/report"): [
+            Read("parks/p1/inventories/{office-inv}/report", params={"format": "xlsx"}),
+            Read("parks/p1/inventories/{steel-inv}/report", params={"format": "pdf"}, status=404),
+        ],
         ("GET", f"{inv}/events"): [
             Read("parks/p1/inventories/{office-inv}/events", must=("create",)),
             Read("parks/p1/inventories/{steel-inv}/events", status=404),

@@ -489,6 +489,31 @@ def inventory_explain(
     typer.echo(f"  = {ln['emissions_t']:g} t{ln['gas']} × GWP {ln['gwp']:g} = {ln['tco2e']:g} tCO2e")
 
 
+@inventory_app.command("report")
+def inventory_report(
+    inventory_id: int,
+    park: ParkOpt,
+    out: Annotated[Path, typer.Option(help="File to write (.pdf or .xlsx).")],
+    layout: Annotated[str, typer.Option(help="ghg (GHG Protocol) or cn (GB/T 32150 enterprise report).")] = "ghg",
+    lang: Annotated[str | None, typer.Option(help="en or zh (default: zh for cn, en for ghg).")] = None,
+) -> None:
+    """Write an inventory report; the format follows the file's suffix."""
+    from parkzero.accounting import inventory
+    from parkzero.reports import inventory as report
+
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise ValidationFailed(f"{out}: the report is written as .pdf or .xlsx")
+    lang = lang or ("zh" if layout == "cn" else "en")
+    with _store() as store:
+        result = inventory.result(store, SYSTEM, park, inventory_id)
+    body = (
+        report.inventory_pdf(result, layout, lang) if suffix == ".pdf" else report.inventory_xlsx(result, layout, lang)
+    )
+    out.write_bytes(body)
+    err.print(f"wrote {out} ({len(body):,} bytes)")
+
+
 def _transition(action: str):
     def command(
         inventory_id: int,

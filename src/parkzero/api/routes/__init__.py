@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger")
+API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports")
 
 
 def include_all(app: FastAPI) -> None:
