@@ -106,6 +106,18 @@ ELECTRICITY_SOURCES = [
 ]
 
 
+STEEL_GAS = {
+    "code": "steel.gas",
+    "name": "Reheating furnace gas",
+    "enterprise": "steel",
+    "scope": 1,
+    "category": "stationary_combustion",
+    "method": "combustion",
+    "factor_ref": "fuel.natural_gas",
+    "activity_unit": "Nm3",
+}
+
+
 @pytest.fixture
 def ledger(park):
     """SMALL_PARK with a park connection meter, two days of readings and the three electricity sources."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pyarrow as pa
 import pytest
 
 from parkzero.accounting import buildings
@@ -24,7 +23,7 @@ from parkzero.demo.park import demo_registry, iter_channels
 from parkzero.errors import NotFound, ParkzeroError, ValidationFailed
 from parkzero.registry import model, repo
 from parkzero.registry.scope import Scope
-from parkzero.store.readings import merge_readings
+from tests.accounting.conftest import merge
 from tests.conftest import enterprise_scope
 
 SYSTEM = Scope.system("test")
@@ -202,23 +201,6 @@ DAYS = (1, 2, 3)  # 1-3 March 2024, 72 hours
 
 def local(day: int, hour: int) -> datetime:
     return datetime(YEAR, 3, day, hour, tzinfo=UTC) - LOCAL
-
-
-def merge(store, values: dict[str, list[tuple[datetime, float]]]) -> None:
-    ids = {c: int(i) for i, c in store.db.fetchall("SELECT id, code FROM channels")}
-    rows = [(ids[code], ts, v) for code, points in values.items() for ts, v in points]
-    merge_readings(
-        store,
-        pa.table(
-            {
-                "channel_id": pa.array([r[0] for r in rows], pa.int64()),
-                "ts_start": pa.array([r[1] for r in rows], pa.timestamp("us", tz="UTC")),
-                "value": pa.array([r[2] for r in rows], pa.float64()),
-            }
-        ),
-        source="test",
-        actor="test",
-    )
 
 
 def channel(store, code: str, meter: str, kind: str, purpose: str | None, **extra) -> None:

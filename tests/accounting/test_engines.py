@@ -8,26 +8,12 @@ import pytest
 
 from parkzero.accounting import engine, instruments, scaleout, sources
 from parkzero.store.export import export_parquet
-from tests.accounting.conftest import SYSTEM, YEAR, local
+from tests.accounting.conftest import STEEL_GAS, SYSTEM, YEAR, local
 
 
 def _with_manual_and_market(store):
     ev = sources.add_evidence(store, SYSTEM, "p1", "gas.pdf", b"%PDF gas", enterprise_code="steel")
-    sources.save_source(
-        store,
-        SYSTEM,
-        "p1",
-        {
-            "code": "steel.gas",
-            "name": "Gas",
-            "enterprise": "steel",
-            "scope": 1,
-            "category": "stationary_combustion",
-            "method": "combustion",
-            "factor_ref": "fuel.natural_gas",
-            "activity_unit": "Nm3",
-        },
-    )
+    sources.save_source(store, SYSTEM, "p1", STEEL_GAS)
     sources.add_activity(
         store,
         SYSTEM,

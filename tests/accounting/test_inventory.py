@@ -7,7 +7,7 @@ import pytest
 from parkzero.accounting import inventory, sources
 from parkzero.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from parkzero.registry.scope import Scope
-from tests.accounting.conftest import SYSTEM, YEAR, local
+from tests.accounting.conftest import STEEL_GAS, SYSTEM, YEAR, local
 from tests.conftest import enterprise_scope
 
 
@@ -42,21 +42,7 @@ def test_lifecycle_and_restatement(ledger):
     locked = {r[0] for r in ledger.db.fetchall("SELECT code FROM factor_sets WHERE locked_at IS NOT NULL")}
     assert "cn-electricity" in locked
     # new activity arrives: the closed inventory stays, a restatement needs a reason
-    sources.save_source(
-        ledger,
-        SYSTEM,
-        "p1",
-        {
-            "code": "steel.gas",
-            "name": "Gas",
-            "enterprise": "steel",
-            "scope": 1,
-            "category": "stationary_combustion",
-            "method": "combustion",
-            "factor_ref": "fuel.natural_gas",
-            "activity_unit": "Nm3",
-        },
-    )
+    sources.save_source(ledger, SYSTEM, "p1", STEEL_GAS)
     sources.add_activity(
         ledger, SYSTEM, "p1", "steel.gas", {"period_start": local(3, 1), "period_end": local(4, 1), "amount": 1000.0}
     )

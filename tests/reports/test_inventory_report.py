@@ -12,26 +12,12 @@ from parkzero.accounting import inventory, sources
 from parkzero.errors import ValidationFailed
 from parkzero.registry.scope import Scope
 from parkzero.reports.inventory import inventory_pdf, inventory_xlsx
-from tests.accounting.conftest import SYSTEM, YEAR, local
+from tests.accounting.conftest import STEEL_GAS, SYSTEM, YEAR, local
 
 
 @pytest.fixture
 def stored(ledger):
-    sources.save_source(
-        ledger,
-        SYSTEM,
-        "p1",
-        {
-            "code": "steel.gas",
-            "name": "Gas",
-            "enterprise": "steel",
-            "scope": 1,
-            "category": "stationary_combustion",
-            "method": "combustion",
-            "factor_ref": "fuel.natural_gas",
-            "activity_unit": "Nm3",
-        },
-    )
+    sources.save_source(ledger, SYSTEM, "p1", STEEL_GAS)
     sources.add_activity(
         ledger, SYSTEM, "p1", "steel.gas", {"period_start": local(3, 1), "period_end": local(4, 1), "amount": 100_000.0}
     )
