@@ -17,13 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from parkzero.demo import pv
 from parkzero.demo.battery import BatteryParams, dispatch, tou_actions
 from parkzero.demo.calendar import holiday_mask, is_working_day, working_day_mask
 from parkzero.demo.identifiers import credit_check_char, credit_code_valid, organisation_check_char
 from parkzero.demo.park import demo_registry, demo_summary, iter_channels
 from parkzero.demo.readings import READING_SCHEMA, demo_readings
 from parkzero.demo.weather import shanghai_weather
+from parkzero.energy import pv
 from parkzero.registry import model
 from parkzero.units import QUANTITY_KINDS
 

@@ -12,7 +12,7 @@
 Models (the parameters of each channel are in `parkzero.demo.park.ChannelModel`):
 
 - weather: `parkzero.demo.weather.shanghai_weather` (documented stochastic cloud model);
-- PV: pvlib physics per array from its registry ``params`` (`parkzero.demo.pv`);
+- PV: pvlib physics per array from its registry ``params`` (`parkzero.energy.pv`);
 - loads: the profiles in `DRIVERS` (office hours 8:30-18:00, three-shift industry, temperature-driven HVAC
   and data-centre cooling, 24/7 kilns with maintenance stops, EAF heats on a one-minute grid ...), working days
   and public holidays from `parkzero.demo.calendar` (the steel, cathode and other plants shut down over the
@@ -43,11 +43,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from parkzero.demo import loads, pv
+from parkzero.demo import loads
 from parkzero.demo.battery import BatteryParams, dispatch, tou_actions
 from parkzero.demo.calendar import SPRING_FESTIVAL, holiday_mask, working_day_mask
 from parkzero.demo.park import ChannelModel, demo_channel_models, demo_summary, iter_channels, load_model
 from parkzero.demo.weather import TIMEZONE, ar1, shanghai_weather, year_index
+from parkzero.energy import pv
 
 __all__ = ["READING_SCHEMA", "demo_readings", "demo_summary", "DRIVERS"]
 
@@ -306,19 +307,8 @@ class _Evaluator:
         if model.driver in SPECIAL_DRIVERS - {"pv", "sources"}:
             return self._special(code, model.driver)
         if model.driver == "pv":
-            p = ctx.assets[ch["asset"]]["params"]
-            own = (
-                pv.pv_ac_power_kw(
-                    ctx.weather,
-                    ctx.sun,
-                    float(p["kwp"]),
-                    float(p["tilt_deg"]),
-                    float(p["azimuth_deg"]),
-                    str(p.get("mounting", "roof")),
-                    float(p.get("losses_pct", 14.0)),
-                )
-                * DT_H
-            )
+            array = pv.PvArray.from_params(ch["asset"], ctx.assets[ch["asset"]]["params"])
+            own = pv.array_power_kw(ctx.weather, ctx.sun, array) * DT_H
         elif model.driver == "sources":
             covered = [s for child in self.children.get(code, ()) for s in self.models[child].sources]
             src = sum((self.interval_values(s) for s in model.sources), np.zeros(ctx.n))
