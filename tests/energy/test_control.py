@@ -20,15 +20,14 @@ from parkzero.errors import ValidationFailed
 PORT = int(os.environ.get("PARKZERO_TEST_MQTT_PORT", "1883"))
 
 
-def inputs(time_limit_s: float = 10.0) -> DispatchInput:
-    n = 8
+def inputs(time_limit_s: float = 10.0, n: int = 8) -> DispatchInput:
     return DispatchInput(
         pd.date_range("2025-07-01 12:00", periods=n, freq="15min", tz="Asia/Shanghai"),
         np.full(n, 500.0),
         np.zeros(n),
-        np.r_[np.full(4, 1.5), np.full(4, 0.3)],
+        np.r_[np.full(n // 2, 1.5), np.full(n - n // 2, 0.3)],
         batteries=[Battery("bess-1", 400.0, 200.0, degradation_cny_per_kwh=0.0)],
-        shiftable=[ShiftableLoad("mill", 100.0, 0, 8, 400.0)],
+        shiftable=[ShiftableLoad("mill", 100.0, 0, n, 400.0)],
         soc_start_kwh={"bess-1": 200.0},
         time_limit_s=time_limit_s,
     )
@@ -102,7 +101,7 @@ def test_silent_asset_and_solver_time_out_are_reported_not_raised(park):
     gw = Gateway(park, reject=set(), mute={"bess-1"})
     link = SetpointLink(park, port=PORT)
     try:
-        report = run_cycle(link, lambda: inputs(time_limit_s=0.0), ack_timeout_s=1)
+        report = run_cycle(link, lambda: inputs(time_limit_s=0.0, n=12), ack_timeout_s=1)
     finally:
         link.close()
         gw.close()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from parkzero.energy import dispatch
 from parkzero.energy.dispatch import (
     STEP_H,
     Battery,
@@ -202,6 +203,50 @@ def test_negative_prices_never_charge_and_discharge_at_once():
     both = np.minimum(p.frame["battery/b/charge_kw"], p.frame["battery/b/discharge_kw"])
     assert (both <= 1e-6).all()
     assert p.milp or p.frame["pv_curtailed_kw"].sum() > 0
+
+
+def random_day(seed: int) -> DispatchInput:
+    """One structure (a battery, a night process, an EV, a zone), numbers drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    n = 96
+    return DispatchInput(
+        steps(n),
+        rng.uniform(500, 1500, n),
+        np.clip(np.sin((np.arange(n) / 4 - 6) / 12 * np.pi), 0, None) * rng.uniform(0, 1200),
+        rng.uniform(0.2, 1.5, n),
+        rng.uniform(0.0, 0.4),
+        rng.uniform(0.4, 0.7, n),
+        rng.uniform(0, 200),
+        Grid(demand_charge_cny_per_kw_month=40.0, peak_so_far_kw=float(rng.uniform(0, 1500))),
+        [Battery("b", 800.0, 400.0)],
+        [ShiftableLoad("mill", float(rng.uniform(100, 2000)), 0, 32, 600.0)],
+        [EvSession("car", 36, 70, float(rng.uniform(10, 60)), 50.0)],
+        [
+            Hvac(
+                "z",
+                100.0,
+                4.0,
+                20.0,
+                2.0,
+                float(rng.uniform(22, 26)),
+                22.0,
+                26.0,
+                rng.uniform(28, 35, n),
+                np.full(n, 10.0),
+            )
+        ],
+        soc_start_kwh={"b": float(rng.uniform(80, 760))},
+    )
+
+
+def test_reused_model_gives_the_same_plans_as_a_fresh_build():
+    # plans of one structure share a compiled model whose numbers are replaced; each must equal a fresh build
+    reused = [plan(random_day(seed)).costs["total_cny"] for seed in range(5)]
+    fresh = []
+    for seed in range(5):
+        dispatch._TEMPLATES.clear()
+        fresh.append(plan(random_day(seed)).costs["total_cny"])
+    assert reused == pytest.approx(fresh, rel=1e-7)
 
 
 def test_self_consumption_rule_arithmetic():

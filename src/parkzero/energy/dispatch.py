@@ -413,6 +413,20 @@ def _simultaneous(p: DispatchPlan, inp: DispatchInput) -> bool:
 
 
 def _solve(inp: DispatchInput, *, milp: bool) -> DispatchPlan | None:
+    """Solve on the cached model of the same structure, updated with this plan's numbers (see `_Template`)."""
+    key = _signature(inp, milp)
+    template = _TEMPLATES.pop(key, None) or _Template(_build_model(inp, milp=milp))
+    _TEMPLATES[key] = template  # most recently used last
+    while len(_TEMPLATES) > 32:
+        _TEMPLATES.pop(next(iter(_TEMPLATES)))
+    result = template.solve(inp)
+    if not result.optimal:
+        return None
+    return _plan_from_solution(result.values, inp)
+
+
+def _build_model(inp: DispatchInput, *, milp: bool):
+    """The linopy model of a plan (variables and constraints named as `_Template` expects)."""
     import linopy
     import xarray as xr
 
@@ -532,10 +546,104 @@ def _solve(inp: DispatchInput, *, milp: bool) -> DispatchPlan | None:
 
     m.add_constraints(supply - load == demand, name="power_balance")
     m.add_objective(cost)
-    result = lp.solve(m, time_limit_s=inp.time_limit_s)
-    if not result.optimal:
-        return None
-    return _plan_from_solution(result.values, inp)
+    return m
+
+
+_TEMPLATES: dict[tuple, _Template] = {}
+
+
+def _signature(inp: DispatchInput, milp: bool) -> tuple:
+    """What fixes a plan's model structure and coefficients; plans that share it share one compiled model."""
+    g = inp.grid
+    return (
+        inp.n,
+        milp,
+        g.demand_charge_cny_per_kw_month > 0,
+        tuple(
+            (b.code, b.energy_kwh, b.power_kw, b.eta_charge, b.eta_discharge, b.soc_min_pct, b.soc_max_pct)
+            for b in inp.batteries
+        ),
+        tuple((s.code, s.start_step, s.end_step) for s in inp.shiftable),
+        tuple((e.code, e.arrival_step, e.departure_step) for e in inp.ev_sessions),
+        tuple((h.code, h.cop, h.capacitance_kwh_per_k, h.ua_kw_per_k) for h in inp.hvac),
+    )
+
+
+class _Template:
+    """A compiled dispatch model whose numbers are replaced for each plan of the same `_signature`.
+
+    What changes between plans: prices and intensities (costs), the demand rate, degradation; PV, import and
+    export limits, SOC floors, window and cooling limits (bounds); demand, starting and final SOC, window
+    energies, the month's peak so far, thermal loads and comfort bands (right-hand sides). The constraint
+    matrix depends only on the signature.
+    """
+
+    def __init__(self, model):
+        self.lp = lp.CompiledModel(model)
+
+    def solve(self, inp: DispatchInput) -> lp.LpResult:
+        c, n, dt = self.lp, inp.n, STEP_H
+        g = inp.grid
+        price = np.broadcast_to(np.asarray(inp.import_price_cny_per_kwh, float), (n,))
+        intensity = np.broadcast_to(np.asarray(inp.grid_intensity_kg_per_kwh, float), (n,))
+        export_price = np.broadcast_to(np.asarray(inp.export_price_cny_per_kwh, float), (n,))
+        c.set_costs(c.cols("import_kw"), (price + intensity / 1000.0 * inp.carbon_price_cny_per_t) * dt)
+        c.set_costs(c.cols("export_kw"), -export_price * dt)
+        c.set_bounds(c.cols("import_kw"), 0.0, g.import_limit_kw)
+        c.set_bounds(c.cols("export_kw"), 0.0, g.export_limit_kw)
+        c.set_bounds(c.cols("pv_used_kw"), 0.0, np.asarray(inp.pv_kw, float))
+        c.set_rhs("power_balance", np.asarray(inp.base_load_kw, float))
+        if g.demand_charge_cny_per_kw_month > 0:
+            c.set_costs(c.cols("peak_increase_kw"), g.demand_charge_cny_per_kw_month)
+            c.set_rhs("peak", g.peak_so_far_kw)
+        if inp.batteries:
+            bs = list(inp.batteries)
+            start = np.array([float(inp.soc_start_kwh[b.code]) for b in bs])
+            floor = np.array(
+                [
+                    max(b.energy_kwh * b.soc_min_pct / 100, min(b.soc_floor_kwh, s0))
+                    for b, s0 in zip(bs, start, strict=True)
+                ]
+            )
+            ceiling = np.array([b.soc_ceiling_kwh for b in bs])
+            c.set_bounds(c.cols("soc_kwh"), floor[:, None], ceiling[:, None])
+            first = np.zeros((len(bs), n))
+            first[:, 0] = start
+            c.set_rhs("soc_balance", first)
+            end = [
+                min(float(inp.soc_end_kwh.get(b.code, s0)), b.soc_ceiling_kwh) for b, s0 in zip(bs, start, strict=True)
+            ]
+            c.set_rhs("soc_end", np.array(end))
+            c.set_costs(c.cols("discharge_kw"), np.array([b.degradation_cny_per_kwh for b in bs])[:, None] * dt)
+        for name, dim_rows in (
+            (
+                "shift_kw",
+                [(s.start_step, s.end_step, s.power_min_kw, s.power_max_kw, s.energy_kwh) for s in inp.shiftable],
+            ),
+            ("ev_kw", [(e.arrival_step, e.departure_step, 0.0, e.power_max_kw, e.energy_kwh) for e in inp.ev_sessions]),
+        ):
+            if not dim_rows:
+                continue
+            lower, upper = np.zeros((len(dim_rows), n)), np.zeros((len(dim_rows), n))
+            for i, (lo, hi, pmin, pmax, _) in enumerate(dim_rows):
+                lower[i, lo:hi], upper[i, lo:hi] = pmin, pmax
+            c.set_bounds(c.cols(name), lower, upper)
+            c.set_rhs(f"{name}_energy", np.array([r[4] for r in dim_rows]))
+        if inp.hvac:
+            hs = list(inp.hvac)
+
+            def rows(name: str) -> np.ndarray:
+                return np.vstack([np.broadcast_to(np.asarray(getattr(h, name), float), (n,)) for h in hs])
+
+            cap = np.array([h.capacitance_kwh_per_k for h in hs])[:, None]
+            ua = np.array([h.ua_kw_per_k for h in hs])[:, None]
+            rhs = dt * (ua * rows("outdoor_c") + rows("gains_kw"))
+            rhs[:, 0] += (cap[:, 0] - dt * ua[:, 0]) * np.array([h.temp_start_c for h in hs])
+            c.set_rhs("zone_heat_balance", rhs)
+            c.set_rhs("comfort_max", rows("temp_max_c"))
+            c.set_rhs("comfort_min", rows("temp_min_c"))
+            c.set_bounds(c.cols("cooling_kw"), 0.0, np.array([h.cooling_max_kw for h in hs])[:, None])
+        return c.solve(time_limit_s=inp.time_limit_s)
 
 
 def _plan_from_solution(sol: dict[str, np.ndarray], inp: DispatchInput) -> DispatchPlan:
