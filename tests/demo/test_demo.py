@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from parkzero.calendar import holiday_mask, is_working_day, working_day_mask
 from parkzero.demo.battery import BatteryParams, dispatch, tou_actions
-from parkzero.demo.calendar import holiday_mask, is_working_day, working_day_mask
 from parkzero.demo.identifiers import credit_check_char, credit_code_valid, organisation_check_char
 from parkzero.demo.park import demo_registry, demo_summary, iter_channels
 from parkzero.demo.readings import READING_SCHEMA, demo_readings

@@ -15,7 +15,7 @@ Models (the parameters of each channel are in `parkzero.demo.park.ChannelModel`)
 - PV: pvlib physics per array from its registry ``params`` (`parkzero.energy.pv`);
 - loads: the profiles in `DRIVERS` (office hours 8:30-18:00, three-shift industry, temperature-driven HVAC
   and data-centre cooling, 24/7 kilns with maintenance stops, EAF heats on a one-minute grid ...), working days
-  and public holidays from `parkzero.demo.calendar` (the steel, cathode and other plants shut down over the
+  and public holidays from `parkzero.calendar` (the steel, cathode and other plants shut down over the
   Spring Festival holiday), each with its own AR(1) noise;
 - sub-metering: a channel with sub-channels (``parent`` links) reads the sum of its sub-channels plus its own
   unmetered remainder >= 0, so a sub-meter never exceeds its parent;
@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from parkzero.calendar import SPRING_FESTIVAL, holiday_mask, working_day_mask
 from parkzero.demo import loads
 from parkzero.demo.battery import BatteryParams, dispatch, tou_actions
-from parkzero.demo.calendar import SPRING_FESTIVAL, holiday_mask, working_day_mask
 from parkzero.demo.park import ChannelModel, demo_channel_models, demo_summary, iter_channels, load_model
 from parkzero.demo.weather import TIMEZONE, ar1, shanghai_weather, year_index
 from parkzero.energy import pv

@@ -1,4 +1,4 @@
-"""The Chinese working calendar of the demo park: public holidays and adjusted working weekends (调休).
+"""The mainland Chinese working calendar: public holidays and adjusted working weekends (调休).
 
 Working days come from the `chinese_calendar` package, which carries the State Council holiday notices year by
 year (2025: Spring Festival 28 Jan - 4 Feb with Sunday 26 Jan and Saturday 8 Feb worked). For a year the
