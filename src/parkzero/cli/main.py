@@ -520,6 +520,10 @@ from parkzero.cli import ledger as _ledger  # noqa: E402 - the ledger's commands
 
 _ledger.register(app)
 
+from parkzero.cli import energy as _energy  # noqa: E402 - the energy commands join the app defined above
+
+_energy.register(app)
+
 
 def run() -> None:
     """Entry point: no traceback for a user's error unless --debug."""
