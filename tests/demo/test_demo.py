@@ -208,7 +208,8 @@ def test_the_park_has_the_required_tenants_and_assets(park, channels):
     pv_arrays = [a for a in assets.values() if a["kind"] == "pv_array"]
     assert {a["params"]["mounting"] for a in pv_arrays} == {"roof", "facade"}
     for a in pv_arrays:
-        assert set(a["params"]) == {"kwp", "tilt_deg", "azimuth_deg", "mounting", "losses_pct"}
+        assert set(a["params"]) == {"kwp", "tilt_deg", "azimuth_deg", "mounting", "losses_pct", "surface_area_m2"}
+        assert a["params"]["surface_area_m2"] * 0.2 > a["params"]["kwp"]  # room left for the sizing to add PV
         assert sum(1 for ch in channels.values() if ch["asset"] == a["code"] and ch["purpose"] == "pv_generation") == 1
     (battery,) = [a for a in assets.values() if a["kind"] == "battery"]
     assert set(battery["params"]) == {

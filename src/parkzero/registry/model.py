@@ -30,7 +30,7 @@ class Entity:
         return self.kind
 
 
-ASSET_KINDS = ("pv_array", "battery", "flexible_load", "ev_charger", "hvac", "chp", "grid_connection")
+ASSET_KINDS = ("pv_array", "battery", "flexible_load", "ev_charger", "hvac", "chp", "generator", "grid_connection")
 PURPOSES = (
     "grid_import",
     "grid_export",
