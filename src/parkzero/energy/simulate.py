@@ -140,7 +140,9 @@ class Replay:
     """What happened under one strategy: per-step powers and the counts of the control loop."""
 
     strategy: str
-    frame: pd.DataFrame  # grid_import_kw, grid_export_kw, pv_used_kw, pv_curtailed_kw, battery_*_kw, soc, flex
+    # grid_import_kw, grid_export_kw, pv_used_kw, pv_curtailed_kw, load_kw, flexible_kw, battery/{code}/charge_kw,
+    # .../discharge_kw, .../soc_kwh; the MPC adds its day-ahead load_forecast_kw and pv_forecast_kw
+    frame: pd.DataFrame
     plans: int = 0
     fallbacks: int = 0
     milp_plans: int = 0
@@ -358,6 +360,7 @@ def _mpc(
     battery_cols = {b.code: np.zeros((3, n)) for b in data.batteries}  # charge, discharge, soc
     soc = dict(soc0)
     imports = np.zeros(n)
+    forecasts = np.zeros((2, n))  # the day-ahead load and PV forecasts [kW]
     replay_out = Replay("mpc", pd.DataFrame())
     days = data.days()
     month_peak: dict[tuple[int, int], float] = {}
@@ -367,6 +370,7 @@ def _mpc(
         history_to_day = load_hist[load_hist.index < day_index[0]]
         load_da = load_model.day_ahead(day, history_to_day)
         pv_da = pv_model.day_ahead(day, pv_hist[pv_hist.index < day_index[0]])
+        forecasts[:, base : base + STEPS_PER_DAY] = load_da.to_numpy(), np.clip(pv_da.to_numpy(), 0.0, None)
         # energy of each flexible window still to deliver today [kWh], from the metered baseline
         windows = [
             [(lo, hi, float(f.baseline_kw[base + lo : base + hi].sum() * STEP_H)) for lo, hi in day_windows(f)]
@@ -456,6 +460,7 @@ def _mpc(
             progress(d_i + 1, len(days))
     cols: dict[str, np.ndarray] = {"flexible_kw": flex_kw.sum(axis=0)}
     net = data.load_kw + cols["flexible_kw"] - data.pv_kw
+    cols["load_forecast_kw"], cols["pv_forecast_kw"] = forecasts
     for b in data.batteries:
         ch, dis, s = battery_cols[b.code]
         cols.update({f"battery/{b.code}/charge_kw": ch, f"battery/{b.code}/discharge_kw": dis})

@@ -19,10 +19,12 @@ them (`Forbidden` otherwise).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -46,8 +48,11 @@ __all__ = [
     "DEFAULT_TIER_BY_USE",
     "ParkRecord",
     "demo_record",
+    "dashboard",
     "economics",
     "from_store",
+    "jsonable",
+    "measured_savings",
     "load_tiers",
     "resilience",
     "sizing_input",
@@ -408,3 +413,205 @@ def resilience(
     return res.resilience_report(
         tiers if tiers is not None else load_tiers(rec), d.pv_kw, rec.index, d.batteries, soc_kwh, **options
     )
+
+
+# --- the dashboard: one day's plan against what the meters saw ----------------------------------------------
+
+
+def _between(rec: ParkRecord, d0: date, d1: date) -> ParkRecord:
+    tz = rec.index.tz
+    start = pd.Timestamp(datetime.combine(d0, time(0)), tz=tz)
+    end = pd.Timestamp(datetime.combine(d1, time(0)), tz=tz)
+    keep = (rec.index >= start) & (rec.index < end)
+    return ParkRecord(
+        rec.registry, rec.index[keep], {c: v[keep] for c, v in rec.values_kwh.items()}, rec.data.between(start, end)
+    )
+
+
+def _channel(rec: ParkRecord, purpose: str) -> np.ndarray | None:
+    codes = [ch["code"] for ch in _electric_channels(rec.park) if ch.get("purpose") == purpose]
+    if not codes:
+        return None
+    return sum((np.nan_to_num(rec.values_kwh[c]) for c in codes), np.zeros(len(rec.index))) / STEP_H
+
+
+def _rounded(values: np.ndarray | None, digits: int = 1) -> list[float | None] | None:
+    if values is None:
+        return None
+    return [None if not np.isfinite(v) else round(float(v), digits) for v in values]
+
+
+def dashboard(rec: ParkRecord, day: date, econ: simulate.Economics, *, savings_days: int = 7) -> dict:
+    """The energy dashboard of one local day, from a record covering at least 14 days before it and the day.
+
+    - ``day``: per 15-minute step the MPC's plan (grid import, battery SOC, from its day-ahead forecasts and
+      intraday re-plans), what the meters saw (grid import, PV, battery SOC where a ``battery_soc`` channel is
+      recorded), the PV and load forecasts against the actual, and the tariff price [CNY/kWh];
+    - ``savings``: the last `savings_days` days up to `day` replayed under no control, the self-consumption rule
+      and MPC, with cost and CO2 of each and MPC's savings against both [%];
+    - ``forecast``: day-ahead MAE, RMSE of load and PV over the savings window [kW].
+    """
+    from parkzero.energy.forecast import skill
+
+    first = day - pd.Timedelta(days=savings_days - 1).to_pytimedelta()
+    if rec.index[0] > pd.Timestamp(datetime.combine(first, time(0)), tz=rec.index.tz) - pd.Timedelta(days=14):
+        raise ValidationFailed(
+            f"the dashboard of {day} needs readings from {first - pd.Timedelta(days=14).to_pytimedelta()}"
+            " (14 days to train the forecasts before the savings window)"
+        )
+    window = _between(rec, first, day + pd.Timedelta(days=1).to_pytimedelta())
+    history = _between(rec, rec.index[0].date(), first).data
+    runs = {s: simulate.replay(window.data, econ, s, history=history) for s in simulate.STRATEGIES}
+    figures = {s: simulate.kpis(r, econ) for s, r in runs.items()}
+    vs = simulate.compare(figures["mpc"], [figures["none"], figures["rule"]])
+    mpc = runs["mpc"].frame
+    today = mpc.index >= pd.Timestamp(datetime.combine(day, time(0)), tz=rec.index.tz)
+    day_rec = _between(rec, day, day + pd.Timedelta(days=1).to_pytimedelta())
+    capacity = sum(b.energy_kwh for b in rec.data.batteries)
+    planned_soc = sum((mpc[f"battery/{b.code}/soc_kwh"].to_numpy() for b in rec.data.batteries), np.zeros(len(mpc)))
+    soc_codes = [
+        ch["code"]
+        for m in rec.park.get("meters", [])
+        for ch in m.get("channels", [])
+        if ch.get("purpose") == "battery_soc" and ch["code"] in day_rec.values_kwh
+    ]
+    actual_soc = (
+        np.mean([day_rec.values_kwh[c] for c in soc_codes], axis=0) if soc_codes else None
+    )  # [%] of capacity, as the BMS reports
+    prices = tariffs.energy_prices(day_rec.index, econ.tariff, econ.flat_price_cny_per_kwh)
+    labels = tariffs.period_labels(day_rec.index, econ.tariff)
+    return {
+        "park": rec.park["code"],
+        "date": day.isoformat(),
+        "tariff": econ.tariff.code,
+        "intensity_source": econ.intensity_source,
+        "day": {
+            "time": [t.strftime("%H:%M") for t in day_rec.index],
+            "price_cny_per_kwh": _rounded(prices, 4),
+            "period": [str(x) for x in labels],
+            "plan_grid_import_kw": _rounded(mpc["grid_import_kw"].to_numpy()[today]),
+            "actual_grid_import_kw": _rounded(_channel(day_rec, "grid_import")),
+            "actual_grid_export_kw": _rounded(_channel(day_rec, "grid_export")),
+            "plan_soc_pct": _rounded(planned_soc[today] / capacity * 100) if capacity else None,
+            "actual_soc_pct": _rounded(actual_soc),
+            "pv_forecast_kw": _rounded(mpc["pv_forecast_kw"].to_numpy()[today]),
+            "pv_actual_kw": _rounded(day_rec.data.pv_kw),
+            "load_forecast_kw": _rounded(mpc["load_forecast_kw"].to_numpy()[today]),
+            "load_actual_kw": _rounded(day_rec.data.load_kw),
+        },
+        "savings": {
+            "start": first.isoformat(),
+            "end": day.isoformat(),
+            "days": savings_days,
+            "strategies": {s: k.as_dict() for s, k in figures.items()},
+            "mpc_vs": vs,
+            "plans": runs["mpc"].plans,
+            "fallbacks": runs["mpc"].fallbacks,
+        },
+        "forecast": {
+            "load_kw": skill(window.data.load_kw, mpc["load_forecast_kw"].to_numpy()),
+            "pv_kw": skill(window.data.pv_kw, mpc["pv_forecast_kw"].to_numpy()),
+        },
+    }
+
+
+# --- measured savings (IPMVP option C / B on a meter) -------------------------------------------------------
+
+
+def measured_savings(
+    store: Store,
+    scope: Scope,
+    park_code: str,
+    channel_codes: Sequence[str],
+    baseline: tuple[date, date],
+    reporting: tuple[date, date],
+    *,
+    temperature_channel: str | None = None,
+    confidence: float = 0.9,
+) -> dict:
+    """IPMVP savings of the energy of `channel_codes` (summed): baseline model on the baseline days [d0, d1),
+    adjusted baseline, measured use and savings with their ASHRAE Guideline 14 uncertainty on the reporting days.
+
+    Energy channels must be visible to `scope` (a tenant uses its own meters). The outdoor temperature comes from
+    the park's ``weather`` temperature channel (`temperature_channel` or the first one): weather is park-wide
+    and is read whoever asks, the only data read outside `scope`.
+    """
+    from parkzero.energy import mv
+    from parkzero.registry import repo
+    from parkzero.store.timeseries import series
+
+    for name, (d0, d1) in (("baseline", baseline), ("reporting", reporting)):
+        if not d0 < d1:
+            raise ValidationFailed(f"{name} period: start {d0} must be before end {d1}")
+    if not channel_codes:
+        raise ValidationFailed("name at least one energy channel")
+    park = repo.get_park(store, scope, park_code)
+    tz = ZoneInfo(park["timezone"])
+    system = Scope.system()
+    weather = [
+        c
+        for c in repo.channel_index(store, system, park_code).values()
+        if c.purpose == "weather" and c.quantity_kind == "temperature"
+    ]
+    if temperature_channel is not None:
+        weather = [c for c in weather if c.code == temperature_channel]
+    if not weather:
+        raise ValidationFailed(
+            f"park {park_code!r} has no weather temperature channel"
+            + (f" called {temperature_channel!r}" if temperature_channel else "")
+        )
+    start = datetime.combine(min(baseline[0], reporting[0]), time(0), tz)
+    end = datetime.combine(max(baseline[1], reporting[1]), time(0), tz)
+    energy = series(store, scope, park_code, list(channel_codes), start, end, "PT1H")
+    for s in energy:
+        if s.unit != "kWh":
+            raise ValidationFailed(f"channel {s.channel!r} is in {s.unit}, not kWh: savings need energy channels")
+    (temp,) = series(store, system, park_code, [weather[0].code], start, end, "PT1H")
+
+    def frame(s) -> pd.Series:
+        idx = pd.DatetimeIndex(s.timestamps).tz_convert(tz)
+        return pd.Series([np.nan if v is None else v for v in s.values], index=idx, dtype=float)
+
+    hours = pd.date_range(start, end, freq="1h", inclusive="left")
+    total = sum((frame(s).reindex(hours) for s in energy), pd.Series(0.0, index=hours))
+    daily = mv.daily_frame(total, frame(temp).reindex(hours))
+    local = daily.index.date
+    base = daily[(local >= baseline[0]) & (local < baseline[1])]
+    rep = daily[(local >= reporting[0]) & (local < reporting[1])]
+    model = mv.baseline_model(base)
+    report = mv.savings(model, rep, confidence)
+    return {
+        "park": park_code,
+        "channels": list(channel_codes),
+        "temperature_channel": weather[0].code,
+        "baseline": {"start": baseline[0].isoformat(), "end": baseline[1].isoformat()},
+        "reporting": {"start": reporting[0].isoformat(), "end": reporting[1].isoformat()},
+        "model": jsonable(model),
+        "savings": {**jsonable(report), "lower_kwh": report.lower_kwh, "upper_kwh": report.upper_kwh},
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types from result dataclasses: dates as ISO text, numpy numbers as floats, NaN and inf as None;
+    frames (per-day detail) are left out."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not isinstance(getattr(value, f.name), (pd.DataFrame, pd.Series)) and not f.name.startswith("_")
+        }
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    return value
