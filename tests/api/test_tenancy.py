@@ -474,6 +474,64 @@ def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
                 control_status=201,
             )
         ],
+        # energy: tariffs and bills hold no park data; park studies are the operator's (403 for everyone else,
+        # proven by the operator getting past that check to the data check: this world has no year of 15-minute
+        # readings, so the operator's answer is a 422 about readings, not a 403)
+        ("GET", f"{V}/energy/tariffs"): [Read("energy/tariffs", must=("sh_large_industry_35kv",))],
+        ("GET", f"{V}/energy/tariffs/{{code}}"): [
+            Read("energy/tariffs/sh_large_industry_35kv", must=("seasons",)),
+            Read("energy/tariffs/no-such-tariff", status=404),
+        ],
+        ("POST", f"{V}/energy/bill"): [
+            Write(
+                _same("POST", "energy/bill", json={"readings": [{"ts": "2025-03-01T10:00:00", "import_kwh": 5}]}),
+                control="office",
+                control_status=200,
+                deny=(),
+                changes=False,
+            )
+        ],
+        ("GET", f"{V}/parks/{{park}}/energy/dashboard"): [
+            Read("parks/p1/energy/dashboard", status=403),
+            Read("parks/nope/energy/dashboard", status=404),
+        ],
+        **{
+            ("POST", f"{V}/parks/{{park}}/energy/{study}"): [
+                Write(
+                    _same("POST", f"parks/p1/energy/{study}", json=body),
+                    control="op",
+                    control_status=422,
+                    deny=("office", "office-gw", "partner", "regulator", "steel"),
+                    refusals=(403, 404),  # a partner does not see the park at all
+                    changes=False,
+                )
+            ]
+            for study, body in {
+                "replay": {"start": "2025-03-01", "end": "2025-03-02"},
+                "sizing": {"year": 2025},
+                "resilience": {"start": "2025-03-01", "end": "2025-03-02"},
+            }.items()
+        },
+        ("POST", f"{V}/parks/{{park}}/energy/savings"): [
+            Write(  # steel's meter: office is refused; steel itself gets past visibility to the data check
+                _same(
+                    "POST",
+                    "parks/p1/energy/savings",
+                    json={
+                        "channels": ["steel.main"],
+                        "baseline_start": "2025-01-01",
+                        "baseline_end": "2025-02-01",
+                        "reporting_start": "2025-02-01",
+                        "reporting_end": "2025-03-01",
+                    },
+                ),
+                control="steel",
+                control_status=422,
+                deny=("office", "partner"),
+                refusals=(404,),
+                changes=False,
+            )
+        ],
     }
 
 

@@ -13,8 +13,8 @@ their inputs, so that the API, the pages, the CLI and the benchmark all study a 
 - `load_tiers(record)`: the park's load split into outage tiers by building use (data centres are critical);
 - `resilience(record, soc_kwh)`: the outage sweep and the bad-weather spells for those tiers.
 
-Park-level studies show grid, PV and storage: only the park's operator, an administrator or the system may run
-them (`Forbidden` otherwise).
+Park-level studies show the grid, PV, storage and, in the outage tiers, tenants' loads: only the park's operator
+or the system may run them (`Forbidden` otherwise; a regulator sees parks' aggregates elsewhere).
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ from parkzero.energy import resilience as res
 from parkzero.energy import simulate, sizing
 from parkzero.energy import tariff as tariffs
 from parkzero.energy.dispatch import STEP_H
-from parkzero.energy.flows import sees_park_flows
-from parkzero.errors import Forbidden, Issue, ValidationFailed
+from parkzero.errors import Forbidden, Issue, NotFound, ValidationFailed
 from parkzero.registry.scope import Scope
 from parkzero.store import Store
 
@@ -124,22 +123,31 @@ def from_store(store: Store, scope: Scope, park_code: str, start: date, end: dat
     Raises
     ------
     Forbidden
-        `scope` may not see park-level flows (a tenant sees only its own consumption).
+        `scope` is not the park's operator (a tenant sees only its own consumption).
     ValidationFailed
         A channel lacks readings in the period (named, with the count), or the period is not whole days.
     """
     from parkzero.registry.io import export_registry
     from parkzero.store.timeseries import series
 
-    if not sees_park_flows(scope):
-        raise Forbidden("park energy studies need the park operator's role: they show the grid, PV and storage")
+    if not (scope.is_system or scope.role == "operator"):
+        raise Forbidden(
+            "park energy studies are the park operator's: they show the grid, PV, storage and every tenant's load"
+        )
     if not isinstance(start, date) or not isinstance(end, date) or not start < end:
         raise ValidationFailed("a study runs over local days [start, end) with start before end")
     doc = export_registry(store, scope, park_code)
     park = doc["parks"][0]
     tz = ZoneInfo(park["timezone"])
     index = _day_index(start, end, tz)
-    codes = [ch["code"] for ch in _electric_channels(park)]
+    flexible = {a["code"] for a in park.get("assets", []) if a["kind"] == "flexible_load"}
+    codes = [ch["code"] for ch in _electric_channels(park)] + [
+        ch["code"]
+        for m in park.get("meters", [])
+        for ch in m.get("channels", [])
+        if (ch.get("parent") and ch.get("asset") in flexible and ch.get("quantity_kind") == "active_energy")
+        or ch.get("purpose") == "battery_soc"
+    ]
     found = series(
         store,
         scope,
@@ -547,6 +555,10 @@ def measured_savings(
         raise ValidationFailed("name at least one energy channel")
     park = repo.get_park(store, scope, park_code)
     tz = ZoneInfo(park["timezone"])
+    visible = repo.channel_index(store, scope, park_code)
+    hidden = [c for c in channel_codes if c not in visible]
+    if hidden:  # the same answer for a channel that does not exist and one of another tenant
+        raise NotFound(f"no channel {', '.join(map(repr, hidden))} in park {park_code!r} visible to you")
     system = Scope.system()
     weather = [
         c
@@ -615,3 +627,81 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+def representative_weeks(inp: sizing.SizingInput) -> sizing.SizingInput:
+    """The same sizing on 12 weeks, the week starting on each month's 10th day, each hour standing for
+    8760 / 2016 hours (PyPSA's snapshot weighting): a trade-off curve in seconds instead of minutes."""
+    if len(inp.load_kw) != sizing.HOURS_PER_YEAR:
+        raise ValidationFailed("representative weeks are taken from an hourly year of 8760 hours")
+    starts = [int(np.flatnonzero(inp.hour_month == m)[0]) + 9 * 24 for m in range(1, 13)]
+    keep = np.concatenate([np.arange(s, s + 168) for s in starts])
+
+    def cut(v: Any) -> Any:
+        return v[keep] if isinstance(v, np.ndarray) and v.shape == (sizing.HOURS_PER_YEAR,) else v
+
+    return dataclasses.replace(
+        inp,
+        load_kw=cut(inp.load_kw),
+        import_price_cny_per_kwh=cut(inp.import_price_cny_per_kwh),
+        export_price_cny_per_kwh=cut(inp.export_price_cny_per_kwh),
+        hour_month=cut(inp.hour_month),
+        grid_intensity_tco2_per_kwh=cut(inp.grid_intensity_tco2_per_kwh),
+        surfaces=[dataclasses.replace(s, yield_kw_per_kwp=cut(s.yield_kw_per_kwp)) for s in inp.surfaces],
+        hour_weight=sizing.HOURS_PER_YEAR / len(keep),
+    )
+
+
+def tradeoff_points(inp: sizing.SizingInput, shares: Sequence[float] | None = None, points: int = 5) -> list[dict]:
+    """Least lifecycle cost at each renewable share, on representative weeks (see `representative_weeks`).
+
+    Without `shares`: `points` shares evenly from the least-cost plan's share up to the most the surfaces,
+    the battery and the grid limits allow (`sizing.max_renewable_share`).
+    """
+    weeks = representative_weeks(inp)
+    if shares is None:
+        free = sizing.size_system(dataclasses.replace(weeks, min_renewable_share=None)).renewable_share_pct / 100
+        top = sizing.max_renewable_share(weeks) * 0.999
+        shares = [float(x) for x in np.linspace(min(free, top), top, points)]
+    results = sizing.tradeoff(weeks, list(shares))
+    return [
+        {
+            "min_renewable_share": float(share),
+            "renewable_share_pct": r.renewable_share_pct,
+            "annual_cost_cny": r.costs.total_cny,
+            "npv_cny": r.npv_cny,
+            "pv_kwp": sum(r.pv_kwp.values()),
+            "battery_kwh": r.battery_kwh,
+            "co2_tco2_per_year": r.co2_tco2_per_year,
+        }
+        for share, r in zip(shares, results, strict=True)
+    ]
+
+
+def tariff_dict(t: tariffs.Tariff, *, detail: bool = False) -> dict:
+    """A tariff as plain values: charges, export price, sources, unverified items; seasons with `detail`."""
+    out = {
+        "code": t.code,
+        "name": t.name,
+        "name_zh": t.name_zh,
+        "region": t.region,
+        "kind": t.kind,
+        "voltage_class": t.voltage_class,
+        "demand_charge_cny_per_kw_month": t.demand_charge_cny_per_kw_month,
+        "capacity_charge_cny_per_kva_month": t.capacity_charge_cny_per_kva_month,
+        "export_price_cny_per_kwh": t.export_price_cny_per_kwh,
+        "effective_from": t.effective_from,
+        "source": list(t.source),
+        "unverified_items": list(t.unverified_items),
+    }
+    if detail:
+        out.update(
+            seasons=jsonable(t.seasons),
+            deep_valley=jsonable(t.deep_valley),
+            penalty_factor=t.penalty_factor,
+            penalty_tolerance_pct=t.penalty_tolerance_pct,
+            contract_floor_pct_of_kva=t.contract_floor_pct_of_kva,
+            item_sources=jsonable(t.item_sources),
+            note=t.note,
+        )
+    return out

@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports")
+API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports", "energy")
 
 
 def include_all(app: FastAPI) -> None:
