@@ -46,6 +46,7 @@ class Read:
     must: tuple[str, ...] = ()
     params: dict | None = None
     foreign: tuple[str, ...] = FOREIGN
+    page: bool = False  # an HTML page: a refusal is the error page, not a problem
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,10 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
         ("GET", "/"): [Read("/", must=("office.main",))],  # a tenant is sent to its own page
         ("GET", "/tenants/{tenant}"): [Read("/tenants/office", must=("office.main",))],
         ("GET", "/upload"): [Read("/upload", must=('data-park="p1"',))],
+        # the energy pages are the operator's: a tenant gets the 403 page (tests/web/test_energy_pages.py)
+        ("GET", "/energy"): [Read("/energy", status=403, page=True)],
+        ("GET", "/energy/sizing"): [Read("/energy/sizing", status=403, page=True)],
+        ("GET", "/energy/resilience"): [Read("/energy/resilience", status=403, page=True)],
         # parks and the registry document
         ("GET", f"{V}/parks"): [Read("parks", must=("p1",))],
         ("POST", f"{V}/parks"): [
@@ -568,6 +573,11 @@ def _fill(world: World, url: str) -> str:
 
 def _check_read(world: World, case: Read) -> None:
     response = world.call("office", "GET", _fill(world, case.url), params=case.params)
+    if case.page and case.status != 200:
+        assert response.status_code == case.status, response.text
+        leaked = [m for m in case.foreign if m.lower() in response.text.lower()]
+        assert not leaked, f"{case.url}'s error page shows {leaked}"
+        return
     if case.status != 200:  # the problem only echoes what was asked for
         assert_problem(response, case.status)
         return

@@ -98,6 +98,53 @@
         })
       };
     },
+    // energy pages: a category axis of steps or names, lines or bars, an optional second axis (axis: 1)
+    series: function (d, el) {
+      var c = d[el.getAttribute("data-key")];
+      var palette = ["#1f3b57", "#f2a900", "#c05621", "#2e9e6b", "#805ad5"];
+      var axes = [{ type: "value", name: c.unit }];
+      if (c.unit2) axes.push({ type: "value", name: c.unit2, splitLine: { show: false } });
+      return {
+        textStyle: { fontFamily: FONT },
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: c.labels },
+        yAxis: axes,
+        series: c.series.map(function (s, i) {
+          return {
+            name: s.name, type: s.type || "line", data: s.values, yAxisIndex: s.axis || 0, step: s.step ? "start" : false,
+            showSymbol: false, barMaxWidth: 24, itemStyle: { color: palette[i % palette.length] }
+          };
+        })
+      };
+    },
+    tradeoff: function (d, el) {
+      var c = d[el.getAttribute("data-key")];
+      return {
+        textStyle: { fontFamily: FONT },
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "value", name: c.x, scale: true },
+        yAxis: [{ type: "value", name: c.y, scale: true }, { type: "value", name: c.y2, scale: true, splitLine: { show: false } }],
+        series: [
+          { name: c.cost_name, type: "line", data: c.points, itemStyle: { color: "#1f3b57" } },
+          { name: c.co2_name, type: "line", data: c.co2, yAxisIndex: 1, itemStyle: { color: "#2e9e6b" } }
+        ]
+      };
+    },
+    curve: function (d, el) {
+      var c = d[el.getAttribute("data-key")];
+      return {
+        textStyle: { fontFamily: FONT },
+        tooltip: { trigger: "axis" },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "value", name: c.x },
+        yAxis: { type: "value", name: c.y, max: 100 },
+        series: [{ name: c.name, type: "line", step: "end", data: c.points, showSymbol: false, itemStyle: { color: "#c05621" } }]
+      };
+    },
     trend: function (d) {
       return {
         textStyle: { fontFamily: FONT },
@@ -115,7 +162,7 @@
       var build = builders[el.getAttribute("data-chart")];
       if (!build) return;
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(build(data));
+      chart.setOption(build(data, el));
       charts[el.id] = chart;
     });
     window.addEventListener("resize", function () {
