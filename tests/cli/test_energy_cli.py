@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from parkzero.energy import study
 from tests.cli.test_cli import cli  # noqa: F401 - the fixture
 
 
@@ -64,3 +66,36 @@ def test_simulate_a_few_days_of_the_demo(cli):  # noqa: F811
     assert {"none", "rule", "mpc", "mpc vs none", "mpc vs rule"} <= set(rows)
     saving = rows["mpc vs none"]["cost_saving_pct"]
     assert saving == round(100 * (1 - rows["mpc"]["cost_cny"] / rows["none"]["cost_cny"]), 4)
+
+
+@pytest.mark.slow
+def test_plan_of_a_demo_day(cli):  # noqa: F811
+    out = cli("energy", "plan", "--demo", "--date", "2025-07-15", "--format", "json")
+    rows = {r["strategy"]: r for r in json.loads(out.stdout)}
+    saving = rows["mpc vs none"]["cost_saving_pct"]
+    assert saving == pytest.approx(100 * (1 - rows["mpc"]["cost_cny"] / rows["none"]["cost_cny"]), abs=1e-2)
+    steps = json.loads(cli("energy", "plan", "--demo", "--date", "2025-07-15", "--steps", "--format", "json").stdout)
+    assert len(steps) == 96 and {"plan_grid_import_kw", "pv_forecast_kw", "price_cny_per_kwh"} <= set(steps[0])
+
+
+@pytest.mark.slow
+def test_sizing_and_resilience_of_the_demo(cli):  # noqa: F811
+    rows = json.loads(cli("energy", "sizing", "--demo", "--year", "2025", "--format", "json").stdout)
+    surfaces = [r for r in rows if r["surface"].startswith("pv-")]
+    assert len(surfaces) == 10
+    assert all(0 <= r["added_kwp"] <= r["max_kwp"] - r["existing_kwp"] + 1e-6 for r in surfaces)
+    out = cli("energy", "resilience", "--demo", "--year", "2025", "--format", "json")
+    figures = {r["quantity"]: r["value"] for r in json.loads(out.stdout)}
+    expected = study.resilience(study.demo_record(2025)).sweep.min_hours
+    assert figures["survivable hours, worst start"] == pytest.approx(expected)
+    bare = cli("energy", "resilience", "--demo", "--year", "2025", "--no-generator", "--format", "json")
+    assert {r["quantity"]: r["value"] for r in json.loads(bare.stdout)}["survivable hours, worst start"] < expected
+
+
+def test_studies_say_what_is_wrong(cli):  # noqa: F811
+    early = cli("energy", "plan", "--demo", "--date", "2025-01-05", check=False)
+    assert early.returncode != 0 and "14 days" in early.stderr and "Traceback" not in early.stderr
+    neither = cli("energy", "sizing", "--year", "2025", check=False)
+    assert neither.returncode != 0 and "--demo or --park" in neither.stderr
+    tariff = cli("energy", "plan", "--demo", "--date", "2025-07-15", "--tariff", "nope", check=False)
+    assert tariff.returncode != 0 and "sh_large_industry_35kv" in tariff.stderr and "Traceback" not in tariff.stderr

@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_TIER_BY_USE",
     "ParkRecord",
     "demo_record",
+    "between",
     "dashboard",
     "economics",
     "from_store",
@@ -426,7 +427,8 @@ def resilience(
 # --- the dashboard: one day's plan against what the meters saw ----------------------------------------------
 
 
-def _between(rec: ParkRecord, d0: date, d1: date) -> ParkRecord:
+def between(rec: ParkRecord, d0: date, d1: date) -> ParkRecord:
+    """The same record over local days [d0, d1)."""
     tz = rec.index.tz
     start = pd.Timestamp(datetime.combine(d0, time(0)), tz=tz)
     end = pd.Timestamp(datetime.combine(d1, time(0)), tz=tz)
@@ -467,14 +469,14 @@ def dashboard(rec: ParkRecord, day: date, econ: simulate.Economics, *, savings_d
             f"the dashboard of {day} needs readings from {first - pd.Timedelta(days=14).to_pytimedelta()}"
             " (14 days to train the forecasts before the savings window)"
         )
-    window = _between(rec, first, day + pd.Timedelta(days=1).to_pytimedelta())
-    history = _between(rec, rec.index[0].date(), first).data
+    window = between(rec, first, day + pd.Timedelta(days=1).to_pytimedelta())
+    history = between(rec, rec.index[0].date(), first).data
     runs = {s: simulate.replay(window.data, econ, s, history=history) for s in simulate.STRATEGIES}
     figures = {s: simulate.kpis(r, econ) for s, r in runs.items()}
     vs = simulate.compare(figures["mpc"], [figures["none"], figures["rule"]])
     mpc = runs["mpc"].frame
     today = mpc.index >= pd.Timestamp(datetime.combine(day, time(0)), tz=rec.index.tz)
-    day_rec = _between(rec, day, day + pd.Timedelta(days=1).to_pytimedelta())
+    day_rec = between(rec, day, day + pd.Timedelta(days=1).to_pytimedelta())
     capacity = sum(b.energy_kwh for b in rec.data.batteries)
     planned_soc = sum((mpc[f"battery/{b.code}/soc_kwh"].to_numpy() for b in rec.data.batteries), np.zeros(len(mpc)))
     soc_codes = [
