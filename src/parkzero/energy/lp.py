@@ -41,7 +41,7 @@ class CompiledModel:
 
         self._highspy = highspy
         self.model = model
-        h = highspy.Highs()
+        h = _quiet_highs(highspy)
         for key, value in (("output_flag", False), ("log_to_console", False)):
             h.setOptionValue(key, value)
         m = model.matrices
@@ -128,6 +128,24 @@ def _flat(cols: np.ndarray, values) -> tuple[np.ndarray, np.ndarray]:
     values = np.broadcast_to(np.asarray(values, dtype=float), cols.shape)
     keep = cols >= 0
     return cols[keep].astype(np.int32), values[keep].astype(float)
+
+
+def _quiet_highs(highspy):
+    """A new HiGHS instance. HiGHS 1.16 prints its banner on stdout when the first instance of a process is made,
+    before any option can be set, so that construction runs with file descriptor 1 on the null device."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
 
 
 def solve(model, *, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-6) -> LpResult:
