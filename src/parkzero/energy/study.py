@@ -125,6 +125,8 @@ def from_store(store: Store, scope: Scope, park_code: str, start: date, end: dat
     ------
     Forbidden
         `scope` is not the park's operator (a tenant sees only its own consumption).
+    NotFound
+        No park `park_code`.
     ValidationFailed
         A channel lacks readings in the period (named, with the count), or the period is not whole days.
     """
@@ -138,6 +140,8 @@ def from_store(store: Store, scope: Scope, park_code: str, start: date, end: dat
     if not isinstance(start, date) or not isinstance(end, date) or not start < end:
         raise ValidationFailed("a study runs over local days [start, end) with start before end")
     doc = export_registry(store, scope, park_code)
+    if not doc.get("parks"):
+        raise NotFound(f"no park {park_code!r}")
     park = doc["parks"][0]
     tz = ZoneInfo(park["timezone"])
     index = _day_index(start, end, tz)
@@ -289,8 +293,14 @@ def sizing_input(
     Load is everything the park consumes (flexible loads at their metered profile); the import price is the
     tariff's energy price at the flat price; the demand charge is the tariff's rate on the monthly peak; the
     existing batteries are the battery option's existing capacity. `constraints` pass to `sizing.SizingInput`
-    (``min_renewable_share``, ``max_co2_tco2_per_year``, ``budget_cny``, ``discount_rate``, ...).
+    (``min_renewable_share``, ``max_co2_tco2_per_year``, ``budget_cny``, ``discount_rate``, ...). A leap year is
+    sized on its 365 days without 29 February (the sizing's year is 8760 hours), and so is its `weather`.
     """
+    if len(rec.index) == (sizing.HOURS_PER_YEAR + 24) * 4:
+        leap = (rec.index.month == 2) & (rec.index.day == 29)
+        if leap.sum() == 96:
+            rec = _keep(rec, ~leap)
+            weather = None if weather is None or len(weather) != len(leap) else weather[~leap]
     if len(rec.index) != sizing.HOURS_PER_YEAR * 4:
         raise ValidationFailed(
             f"a sizing needs one whole year of 15-minute data (35,040 steps); the record has {len(rec.index)}"
@@ -341,9 +351,13 @@ def load_tiers(
     building like any other load. Tiers come out critical first, then by descending priority.
     """
     uses = {b["code"]: b.get("use") for b in rec.park.get("buildings", [])}
-    unknown = [c for c in critical_channels if c not in rec.values_kwh]
-    if unknown:
-        raise ValidationFailed(f"no electricity channel {', '.join(map(repr, unknown))} in the park")
+    loads = {ch["code"] for ch in _electric_channels(rec.park) if ch.get("purpose") in ("load", "ev_charging")}
+    unknown = [c for c in critical_channels if c not in loads]
+    if unknown:  # a grid, PV, battery or sub-meter channel would otherwise be ignored without a word
+        raise ValidationFailed(
+            f"no electricity load channel {', '.join(map(repr, unknown))} in the park"
+            " (critical channels are top-level meter channels of purpose load or ev_charging)"
+        )
     kw: dict[tuple[str, int, bool, float], np.ndarray] = {}
     for ch in _electric_channels(rec.park):
         if ch.get("purpose") not in ("load", "ev_charging"):
@@ -416,7 +430,8 @@ def resilience(
     ``generator`` assets are the standby generator unless ``generator`` is given (None for none).
     """
     d = rec.data
-    options.setdefault("generator", standby_generator(rec))
+    if "generator" not in options:  # a generator given (None for none) spares reading the park's own
+        options["generator"] = standby_generator(rec)
     if soc_kwh is None:
         soc_kwh = {b.code: b.soc_floor_kwh for b in d.batteries}
     return res.resilience_report(
@@ -436,6 +451,19 @@ def between(rec: ParkRecord, d0: date, d1: date) -> ParkRecord:
     return ParkRecord(
         rec.registry, rec.index[keep], {c: v[keep] for c, v in rec.values_kwh.items()}, rec.data.between(start, end)
     )
+
+
+def _keep(rec: ParkRecord, keep: np.ndarray) -> ParkRecord:
+    """The same record on the steps where `keep` is true (whole days, e.g. a leap year without 29 February)."""
+    d = rec.data
+    data = dataclasses.replace(
+        d,
+        index=d.index[keep],
+        load_kw=d.load_kw[keep],
+        pv_kw=d.pv_kw[keep],
+        flexible=[dataclasses.replace(f, baseline_kw=f.baseline_kw[keep]) for f in d.flexible],
+    )
+    return ParkRecord(rec.registry, rec.index[keep], {c: v[keep] for c, v in rec.values_kwh.items()}, data)
 
 
 def _channel(rec: ParkRecord, purpose: str) -> np.ndarray | None:
@@ -468,6 +496,12 @@ def dashboard(rec: ParkRecord, day: date, econ: simulate.Economics, *, savings_d
         raise ValidationFailed(
             f"the dashboard of {day} needs readings from {first - pd.Timedelta(days=14).to_pytimedelta()}"
             " (14 days to train the forecasts before the savings window)"
+        )
+    day_end = pd.Timestamp(datetime.combine(day + pd.Timedelta(days=1).to_pytimedelta(), time(0)), tz=rec.index.tz)
+    if rec.index[-1] + pd.Timedelta(minutes=15) < day_end:
+        raise ValidationFailed(
+            f"the dashboard of {day} needs readings up to the end of that day; the record ends at"
+            f" {(rec.index[-1] + pd.Timedelta(minutes=15)).isoformat()}"
         )
     window = between(rec, first, day + pd.Timedelta(days=1).to_pytimedelta())
     history = between(rec, rec.index[0].date(), first).data
@@ -581,6 +615,11 @@ def measured_savings(
         if s.unit != "kWh":
             raise ValidationFailed(f"channel {s.channel!r} is in {s.unit}, not kWh: savings need energy channels")
     (temp,) = series(store, system, park_code, [weather[0].code], start, end, "PT1H")
+    empty = [s.channel for s in (*energy, temp) if all(v is None for v in s.values)]
+    if empty:  # named here, rather than an unnamed failure of the model on days of nothing
+        raise ValidationFailed(
+            f"channel {', '.join(map(repr, empty))} has no readings between {start.date()} and {end.date()}"
+        )
 
     def frame(s) -> pd.Series:
         idx = pd.DatetimeIndex(s.timestamps).tz_convert(tz)
@@ -606,8 +645,8 @@ def measured_savings(
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON types from result dataclasses: dates as ISO text, numpy numbers as floats, NaN and inf as None;
-    frames (per-day detail) are left out."""
+    """Plain JSON types from result dataclasses: dates as ISO text, numpy numbers as floats, NaN, inf and NaT as
+    None; frames (per-day detail) are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: jsonable(getattr(value, f.name))
@@ -620,6 +659,10 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return [jsonable(v) for v in value.tolist()]
+    if value is pd.NaT or (isinstance(value, np.datetime64) and np.isnat(value)):
+        return None
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).isoformat()
     if isinstance(value, (pd.Timestamp, datetime, date)):
         return value.isoformat()
     if isinstance(value, (np.bool_, bool)):
