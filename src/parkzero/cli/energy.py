@@ -1,4 +1,4 @@
-"""CLI of the energy services: `parkzero energy tariffs|bill|simulate …`.
+"""CLI of the energy services: `parkzero energy tariffs|bill|simulate|plan|sizing|resilience|savings|forecast`.
 
 Data goes to stdout (`--format table|csv|json`), progress and notes to stderr.
 """
@@ -252,30 +252,62 @@ def sizing_command(
     )
     err.print("sizing an hourly year …")
     r = sizing.size_system(inp)
+    plan, bau = r.plan, r.bau
     rows = [
         {
-            "surface": s.code,
+            "item": s.code,
             "kind": s.kind,
-            "max_kwp": round(s.max_kwp, 1),
-            "existing_kwp": s.existing_kwp,
-            "added_kwp": round(r.plan.pv_new_kwp[s.code], 1),
+            "unit": "kWp",
+            "max": round(s.max_kwp, 1),
+            "existing": s.existing_kwp,
+            "added": round(plan.pv_new_kwp[s.code], 1),
+            "plan": round(plan.pv_kwp[s.code], 1),
+            "bau": round(bau.pv_kwp[s.code], 1),
         }
         for s in inp.surfaces
     ]
-    rows.append(
+    rows += [
         {
-            "surface": "battery",
-            "kind": "kWh / kW",
-            "existing_kwp": r.bau.battery_kwh,
-            "added_kwp": round(r.plan.battery_new_kwh, 1),
+            "item": "battery",
+            "kind": "energy",
+            "unit": "kWh",
+            "existing": bau.battery_kwh,
+            "added": round(plan.battery_new_kwh, 1),
+            "plan": round(plan.battery_kwh, 1),
+            "bau": bau.battery_kwh,
+        },
+        {
+            "item": "battery",
+            "kind": "power",
+            "unit": "kW",
+            "existing": bau.battery_kw,
+            "added": round(plan.battery_new_kw, 1),
+            "plan": round(plan.battery_kw, 1),
+            "bau": bau.battery_kw,
+        },
+    ]
+    figures = [  # item, unit, plan, BAU
+        ("initial investment", "CNY", plan.capex_cny, bau.capex_cny),
+        ("lifecycle cost per year", "CNY/yr", plan.costs.total_cny, bau.costs.total_cny),
+        ("operating cost per year", "CNY/yr", plan.costs.operating_cny, bau.costs.operating_cny),
+        ("NPV against BAU", "CNY", r.npv_cny, None),
+        ("payback, simple", "yr", r.simple_payback_years, None),
+        ("payback, discounted", "yr", r.discounted_payback_years, None),
+        ("renewable share", "%", plan.renewable_share_pct, bau.renewable_share_pct),
+        ("grid CO2", "t/yr", plan.co2_tco2_per_year, bau.co2_tco2_per_year),
+        ("peak import", "kW", plan.peak_import_kw, bau.peak_import_kw),
+    ]
+    rows += [
+        {
+            "item": item,
+            "unit": unit,
+            "plan": None if a is None else round(a, 2),
+            "bau": None if b is None else round(b, 2),
         }
-    )
-    err.print(
-        f"NPV {r.npv_cny:,.0f} CNY; payback {r.simple_payback_years or float('nan'):.1f} yr simple, "
-        f"{r.discounted_payback_years or float('nan'):.1f} yr discounted; annual cost {r.plan.costs.total_cny:,.0f} "
-        f"vs BAU {r.bau.costs.total_cny:,.0f} CNY; renewable share {r.renewable_share_pct:.1f} % "
-        f"(BAU {r.bau.renewable_share_pct:.1f} %); CO2 {r.co2_tco2_per_year:,.0f} t/yr (BAU {r.bau.co2_tco2_per_year:,.0f})"
-    )
+        for item, unit, a, b in figures
+    ]
+    for name, cost in r.marginal_cost.items():
+        err.print(f"binding {name}: marginal cost {cost:,.2f} CNY/yr per unit")
     emit(rows, fmt, title=f"Sizing {year}: {r.status}, battery {r.battery_kwh:,.0f} kWh / {r.battery_kw:,.0f} kW")
 
 
@@ -308,7 +340,7 @@ def resilience_command(
             {"quantity": "survivable hours, worst start", "value": sw.min_hours, "unit": "h"},
             {"quantity": "survivable hours, p10", "value": sw.p10_hours, "unit": "h"},
             {"quantity": "survivable hours, median", "value": sw.p50_hours, "unit": "h"},
-            {"quantity": "survivable hours, mean", "value": sw.mean_hours, "unit": "h"},
+            {"quantity": "survivable hours, mean", "value": round(sw.mean_hours, 2), "unit": "h"},
             {"quantity": f"P(survive {duration_h:g} h)", "value": round(sw.probability * 100, 2), "unit": "%"},
             {"quantity": "worst start", "value": str(sw.worst_start), "unit": ""},
             *[
@@ -319,10 +351,27 @@ def resilience_command(
                 }
                 for t in tiers
             ],
+            *_spell_rows(report.bad_weather),
         ],
         fmt,
         title=f"Resilience {year}",
     )
+
+
+def _spell_rows(bad) -> list[dict]:
+    """The worst spell of PV in the year: its days, its PV against an average spell, how long the island lasted."""
+    if bad is None:
+        return []
+    w = bad.worst
+    return [
+        {"quantity": f"worst {bad.days}-day PV spell", "value": f"{w.first_day} to {w.last_day}", "unit": ""},
+        {
+            "quantity": "worst spell PV, share of an average spell",
+            "value": round(w.pv_share_of_normal_pct, 1),
+            "unit": "%",
+        },
+        {"quantity": "worst spell, survivable hours", "value": w.result.survivable_hours, "unit": "h"},
+    ]
 
 
 @energy_app.command("savings")
@@ -332,6 +381,9 @@ def savings_command(
     baseline: Annotated[tuple[str, str], typer.Option(help="Baseline local days START END (end exclusive).")],
     reporting: Annotated[tuple[str, str], typer.Option(help="Reporting local days START END (end exclusive).")],
     confidence: Annotated[float, typer.Option(help="Two-sided confidence of the savings interval.")] = 0.9,
+    temperature_channel: Annotated[
+        str | None, typer.Option(help="The park's weather temperature channel (default: its first one).")
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """IPMVP savings of meters: baseline model on degree days, adjusted baseline, savings and uncertainty."""
@@ -346,7 +398,16 @@ def savings_command(
     except ValueError:
         raise ValidationFailed("--baseline and --reporting take two dates YYYY-MM-DD each") from None
     with _store() as store:
-        out = study.measured_savings(store, Scope.system("cli"), park, channel, b, r, confidence=confidence)
+        out = study.measured_savings(
+            store,
+            Scope.system("cli"),
+            park,
+            channel,
+            b,
+            r,
+            temperature_channel=temperature_channel,
+            confidence=confidence,
+        )
     s, m = out["savings"], out["model"]
     err.print(f"baseline model: CV(RMSE) {m['cv_rmse_pct']:.1f} %, NMBE {m['nmbe_pct']:.2f} %, R2 {m['r_squared']:.3f}")
     emit(
@@ -354,10 +415,74 @@ def savings_command(
             {"quantity": "adjusted baseline", "value": s["adjusted_baseline_kwh"], "unit": "kWh"},
             {"quantity": "measured", "value": s["measured_kwh"], "unit": "kWh"},
             {"quantity": "savings", "value": s["savings_kwh"], "unit": "kWh"},
-            {"quantity": "savings", "value": s["savings_pct"], "unit": "%"},
+            {"quantity": "savings of the adjusted baseline", "value": s["savings_pct"], "unit": "%"},
             {"quantity": f"uncertainty at {confidence:.0%}", "value": s["uncertainty_kwh"], "unit": "kWh"},
+            {"quantity": "savings, lower bound", "value": s["lower_kwh"], "unit": "kWh"},
+            {"quantity": "savings, upper bound", "value": s["upper_kwh"], "unit": "kWh"},
             {"quantity": "significant", "value": s["significant"], "unit": ""},
+            {"quantity": "reporting days", "value": s["n_days"], "unit": "d"},
+            {"quantity": "baseline CV(RMSE)", "value": m["cv_rmse_pct"], "unit": "%"},
+            {"quantity": "temperature channel", "value": out["temperature_channel"], "unit": ""},
         ],
         fmt,
         title=f"Savings of {', '.join(channel)}",
     )
+
+
+@energy_app.command("forecast")
+def forecast_command(
+    train_start: Annotated[str, typer.Option(help="First local day of training YYYY-MM-DD.")],
+    test_start: Annotated[str, typer.Option(help="First held-out local day (training ends here).")],
+    test_end: Annotated[str, typer.Option(help="End of the held-out days (exclusive).")],
+    park: ParkOpt = None,
+    demo: DemoOpt = False,
+    target: Annotated[str, typer.Option(help="load, pv or both.")] = "both",
+    kind: Annotated[str, typer.Option(help="day_ahead, or intraday (issued 06:00, 12:00, 18:00).")] = "day_ahead",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Held-out skill of the park's load and PV forecasts against persistence and the similar day.
+
+    The load is the consumption no strategy controls (what the MPC forecasts); PV is the metered output of all
+    arrays. Training uses the days [train-start, test-start), the score the days [test-start, test-end).
+    """
+    from datetime import date
+
+    from parkzero.energy import forecast
+
+    if target not in ("load", "pv", "both"):
+        raise ValidationFailed(f"--target {target!r}: choose load, pv or both")
+    try:
+        d0, d1, d2 = (date.fromisoformat(x) for x in (train_start, test_start, test_end))
+    except ValueError:
+        raise ValidationFailed("--train-start, --test-start and --test-end take dates YYYY-MM-DD") from None
+    if not d0 < d1 < d2:
+        raise ValidationFailed(f"need train-start {d0} < test-start {d1} < test-end {d2}")
+    rec = _record(park, demo, d0, d2)
+    data, tz = rec.data, rec.park["timezone"]
+    series = {
+        "load": (forecast.LoadForecaster(tz=tz), data.load_kw),
+        "pv": (forecast.PvForecaster(data.latitude, data.longitude, tz=tz), data.pv_kw),
+    }
+    rows = []
+    for name in ("load", "pv") if target == "both" else (target,):
+        model, values = series[name]
+        err.print(f"training the {name} forecaster on {d0} to {d1} …")
+        r = forecast.evaluate(model, pd.Series(values, index=data.index), d1, d2, kind)
+        rows.append(
+            {
+                "target": r.target,
+                "kind": r.kind,
+                "train_days": r.train_days,
+                "test_days": r.test_days,
+                "mae_kw": round(r.mae_kw, 1),
+                "rmse_kw": round(r.rmse_kw, 1),
+                "persistence_rmse_kw": round(r.persistence_rmse_kw, 1),
+                "similar_day_rmse_kw": round(r.similar_day_rmse_kw, 1),
+                "skill_vs_persistence": round(r.skill_vs_persistence, 3),
+                "skill_vs_similar_day": round(r.skill_vs_similar_day, 3),
+                **({"skill_vs_day_ahead": round(r.skill_vs_day_ahead, 3)} if r.skill_vs_day_ahead is not None else {}),
+            }
+        )
+        for note in r.notes:
+            err.print(f"{name}: {note}")
+    emit(rows, fmt, title=f"Forecast skill {d1} to {d2} (skill = 1 - RMSE / RMSE of the baseline)")
