@@ -98,7 +98,8 @@
         })
       };
     },
-    // energy pages: a category axis of steps or names, lines or bars, an optional second axis (axis: 1)
+    // energy pages: a category axis of steps or names, lines or bars, an optional second axis (axis: 1) and
+    // optional bands ({name, from, to, colour} on the category labels, e.g. the tariff's TOU periods)
     series: function (d, el) {
       var c = d[el.getAttribute("data-key")];
       var palette = ["#1f3b57", "#f2a900", "#c05621", "#2e9e6b", "#805ad5"];
@@ -112,10 +113,20 @@
         xAxis: { type: "category", data: c.labels },
         yAxis: axes,
         series: c.series.map(function (s, i) {
-          return {
+          var one = {
             name: s.name, type: s.type || "line", data: s.values, yAxisIndex: s.axis || 0, step: s.step ? "start" : false,
             showSymbol: false, barMaxWidth: 24, itemStyle: { color: palette[i % palette.length] }
           };
+          if (i === 0 && c.bands) {  // time-of-use periods behind the first series
+            one.markArea = {
+              silent: true,
+              label: { position: "insideTop", fontSize: 10, color: "#4a5568" },
+              data: c.bands.map(function (b) {
+                return [{ name: b.name, xAxis: b.from, itemStyle: { color: b.colour } }, { xAxis: b.to }];
+              })
+            };
+          }
+          return one;
         })
       };
     },
