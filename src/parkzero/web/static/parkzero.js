@@ -150,9 +150,9 @@
       return {
         textStyle: { fontFamily: FONT },
         tooltip: { trigger: "axis" },
-        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-        xAxis: { type: "value", name: c.x },
-        yAxis: { type: "value", name: c.y, max: 100 },
+        grid: { left: 8, right: 16, top: 32, bottom: 28, containLabel: true },
+        xAxis: { type: "value", name: c.x, nameLocation: "middle", nameGap: 24 },
+        yAxis: { type: "value", name: c.y, max: 100, nameTextStyle: { align: "left" } },
         series: [{ name: c.name, type: "line", step: "end", data: c.points, showSymbol: false, itemStyle: { color: "#c05621" } }]
       };
     },
