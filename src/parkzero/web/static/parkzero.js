@@ -136,9 +136,12 @@
         textStyle: { fontFamily: FONT },
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
-        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-        xAxis: { type: "value", name: c.x, scale: true },
-        yAxis: [{ type: "value", name: c.y, scale: true }, { type: "value", name: c.y2, scale: true, splitLine: { show: false } }],
+        grid: { left: 8, right: 16, top: 48, bottom: 28, containLabel: true },
+        xAxis: { type: "value", name: c.x, scale: true, nameLocation: "middle", nameGap: 24 },
+        yAxis: [
+          { type: "value", name: c.y, scale: true, nameTextStyle: { align: "left" } },
+          { type: "value", name: c.y2, scale: true, splitLine: { show: false }, nameTextStyle: { align: "right" } }
+        ],
         series: [
           { name: c.cost_name, type: "line", data: c.points, itemStyle: { color: "#1f3b57" } },
           { name: c.co2_name, type: "line", data: c.co2, yAxisIndex: 1, itemStyle: { color: "#2e9e6b" } }
