@@ -110,18 +110,44 @@ def serve(
     port: int = 8000,
     mqtt: Annotated[bool, typer.Option(help="Also ingest MQTT from the broker (PARKZERO_MQTT_HOST:PORT).")] = False,
     park: Annotated[str, typer.Option(help="Park whose MQTT topics to ingest (with --mqtt).")] = "",
+    tls_cert: Annotated[Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM).")] = None,
+    tls_self_signed: Annotated[
+        bool, typer.Option(help="Serve HTTPS with a self-signed loopback certificate kept in <data>/tls/.")
+    ] = False,
 ) -> None:
-    """Serve the API (/api/v1, docs at /api/v1/docs) and the dashboard."""
+    """Serve the API (/api/v1, docs at /api/v1/docs), the dashboard and the PACT host (/auth/token, /2, /3).
+
+    PACT partners are served over HTTPS only: give --tls-cert and --tls-key, or --tls-self-signed.
+    """
     import uvicorn
 
     from parkzero.api.app import create_app
 
     if mqtt and not park:
         raise ValidationFailed("--mqtt needs --park")
+    if (tls_cert is None) != (tls_key is None):
+        raise ValidationFailed("--tls-cert and --tls-key go together")
     settings = Settings.from_env()
+    if tls_self_signed:
+        from parkzero.api.tls import self_signed
+
+        tls_cert, tls_key = self_signed(settings.data_dir / "tls")
+        err.print(f"self-signed certificate: {tls_cert} (clients pin it)")
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            raise ValidationFailed(f"no file {path}")
     application = create_app(settings, mqtt_park=park if mqtt else None)
-    err.print(f"serving http://{host}:{port}/ (API docs http://{host}:{port}/api/v1/docs); Ctrl-C stops")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    scheme = "https" if tls_cert else "http"
+    err.print(f"serving {scheme}://{host}:{port}/ (API docs {scheme}://{host}:{port}/api/v1/docs); Ctrl-C stops")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )
 
 
 # -- ingest ---------------------------------------------------------------------------------------------
@@ -523,6 +549,10 @@ _ledger.register(app)
 from parkzero.cli import energy as _energy  # noqa: E402 - the energy commands join the app defined above
 
 _energy.register(app)
+
+from parkzero.cli import footprint as _footprint  # noqa: E402 - the footprint commands join the app defined above
+
+_footprint.register(app)
 
 
 def run() -> None:

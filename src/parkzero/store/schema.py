@@ -163,6 +163,27 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             " FOR EACH ROW EXECUTE FUNCTION pz_inventory_lines_draft()",
         ),
     ],
+    # 4: product footprints with their lifecycle and review trail, the PACT partners (OAuth2 clients) they are
+    # shared with, and the PACT events received and sent (requests, fulfilments, rejections, publications)
+    [
+        f"""CREATE TABLE footprints (id {_ID}, pf_id TEXT NOT NULL UNIQUE, park_id BIGINT NOT NULL,
+            enterprise_id BIGINT, product_id BIGINT, status TEXT NOT NULL, pact_status TEXT NOT NULL,
+            origin TEXT NOT NULL, supplier TEXT, spec_version TEXT NOT NULL, declared_unit TEXT NOT NULL,
+            pcf_kgco2e DOUBLE PRECISION NOT NULL, primary_data_share_pct DOUBLE PRECISION,
+            preceding_pf_id TEXT, document TEXT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            published_at TIMESTAMPTZ)""",
+        f"""CREATE TABLE footprint_events (id {_ID}, footprint_id BIGINT NOT NULL, logged_at TIMESTAMPTZ NOT NULL,
+            actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, body TEXT, evidence_id BIGINT)""",
+        f"""CREATE TABLE pact_clients (id {_ID}, client_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,
+            name TEXT NOT NULL, park_id BIGINT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            revoked_at TIMESTAMPTZ)""",
+        """CREATE TABLE footprint_shares (footprint_id BIGINT NOT NULL, client_id BIGINT NOT NULL,
+            shared_by TEXT NOT NULL, shared_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (footprint_id, client_id))""",
+        f"""CREATE TABLE pact_events (id {_ID}, park_id BIGINT NOT NULL, client_id BIGINT, enterprise_id BIGINT,
+            direction TEXT NOT NULL, spec TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, source TEXT,
+            body TEXT NOT NULL, state TEXT NOT NULL, logged_at TIMESTAMPTZ NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS footprint_events_fp ON footprint_events (footprint_id)",
+    ],
 ]
 
 

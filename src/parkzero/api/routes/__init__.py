@@ -1,4 +1,5 @@
-"""Route modules, one per resource; `include_all` mounts them under /api/v1 and the web pages at /."""
+"""Route modules, one per resource; `include_all` mounts them under /api/v1, the PACT host at the paths its
+specification fixes (/auth/token, /2/…, /3/…) and the web pages at /."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ def include_all(app: FastAPI) -> None:
     for name in API_MODULES:
         module = importlib.import_module(f"parkzero.api.routes.{name}")
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(importlib.import_module("parkzero.api.routes.pact").router)
     try:
         web = importlib.import_module("parkzero.web.pages")
     except ModuleNotFoundError as exc:

@@ -1,0 +1,179 @@
+"""CLI of product footprints: `parkzero footprint import|export|list|show|submit|verify|reject|publish|share`
+and `parkzero footprint partner add|list|revoke` (the PACT host's OAuth2 clients).
+
+The commands run as the installation's owner (system scope) on the configured store, like the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parkzero.cli.output import Format, emit, err
+from parkzero.errors import ValidationFailed
+from parkzero.registry.scope import Scope
+
+SYSTEM = Scope.system("cli")
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ParkOpt = Annotated[str, typer.Option("--park", "-p", help="Park code.")]
+
+footprint_app = typer.Typer(help="Product carbon footprints (ISO 14067) and their PACT exchange.", no_args_is_help=True)
+partner_app = typer.Typer(help="PACT partners: OAuth2 clients of the park's PACT host.", no_args_is_help=True)
+footprint_app.add_typer(partner_app, name="partner")
+
+
+def _store():
+    from parkzero.cli.main import _store as open_configured
+
+    return open_configured()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(footprint_app, name="footprint")
+
+
+_LIST_COLS = ("id", "pf_id", "status", "pact_status", "origin", "declared_unit", "pcf_kgco2e", "primary_data_share_pct")
+
+
+@footprint_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A PACT JSON file: one footprint, a list, or {'data': [...]}.")],
+    park: ParkOpt,
+    enterprise: Annotated[
+        str, typer.Option(help="Whose footprints these are (the supplier's customer for --origin supplier).")
+    ],
+    origin: Annotated[
+        str, typer.Option(help="imported (ours, as drafts) or supplier (received, as inputs).")
+    ] = "imported",
+    supplier: Annotated[str | None, typer.Option(help="The supplier's name (with --origin supplier).")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import PACT footprints from a file (v2.x or v3.x): all of them or, if any is invalid, none."""
+    from parkzero.footprint import pact, records
+
+    if origin not in ("imported", "supplier"):
+        raise ValidationFailed("--origin is imported or supplier")
+    docs = pact.read_documents(file)
+    for i, doc in enumerate(docs):  # validate all before writing any
+        records.validated(doc, f"{file.name} footprint {i + 1}")
+    with _store() as store:
+        created = []
+        with store.db.write_lock, store.db.transaction():
+            for i, doc in enumerate(docs):
+                created.append(
+                    records.create(
+                        store,
+                        SYSTEM,
+                        park,
+                        doc,
+                        enterprise_code=enterprise,
+                        origin=origin,
+                        supplier=supplier,
+                        source=f"{file.name} footprint {i + 1}",
+                    )
+                )
+    emit([{k: r[k] for k in _LIST_COLS} for r in created], fmt, title=f"Imported from {file.name}")
+
+
+@footprint_app.command("export")
+def export_command(
+    park: ParkOpt,
+    out: Annotated[Path, typer.Option(help="The PACT JSON file to write ({'data': [...]}).")],
+    ids: Annotated[list[int], typer.Option("--id", help="Footprint ids (default: every published one).")] = [],
+    version: Annotated[str, typer.Option(help="PACT major version of the file: 2 or 3.")] = "2",
+) -> None:
+    """Write footprints as a PACT JSON file for partners without an API."""
+    from parkzero.footprint import pact, records
+
+    if version not in ("2", "3"):
+        raise ValidationFailed("--version is 2 or 3")
+    with _store() as store:
+        chosen = ids or [r["id"] for r in records.list_footprints(store, SYSTEM, park) if r["status"] == "published"]
+        docs = [pact.as_version(records.get(store, SYSTEM, park, i)["document"], version) for i in chosen]
+    out.write_text(json.dumps({"data": docs}, ensure_ascii=False, indent=2), encoding="utf-8")
+    err.print(f"{len(docs)} footprint(s) written to {out} (PACT {version})")
+
+
+@footprint_app.command("list")
+def list_command(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    from parkzero.footprint import records
+
+    with _store() as store:
+        rows = records.list_footprints(store, SYSTEM, park)
+    emit([{k: r[k] for k in _LIST_COLS} for r in rows], fmt, title=f"Footprints of {park}")
+
+
+@footprint_app.command("show")
+def show_command(footprint_id: int, park: ParkOpt) -> None:
+    """The footprint's PACT document and its review trail, as JSON."""
+    from parkzero.footprint import records
+
+    with _store() as store:
+        rec = records.get(store, SYSTEM, park, footprint_id)
+        rec["events"] = records.events(store, SYSTEM, park, footprint_id)
+    typer.echo(json.dumps(rec, ensure_ascii=False, indent=2, default=str))
+
+
+def _transition(action: str):
+    def command(
+        footprint_id: int,
+        park: ParkOpt,
+        comment: Annotated[str | None, typer.Option(help="Why (needed to reject).")] = None,
+        fmt: FormatOpt = Format.table,
+    ) -> None:
+        from parkzero.footprint import records
+
+        with _store() as store:
+            rec = records.transition(store, SYSTEM, park, footprint_id, action, comment)
+        emit([{k: rec[k] for k in _LIST_COLS}], fmt, title=f"Footprint {footprint_id}: {action}")
+
+    command.__doc__ = f"{action.capitalize()} a footprint (draft -> submitted -> verified -> published)."
+    return command
+
+
+for _action in ("submit", "verify", "reject", "publish"):
+    footprint_app.command(_action)(_transition(_action))
+
+
+@footprint_app.command("share")
+def share_command(
+    footprint_id: int,
+    park: ParkOpt,
+    partner: Annotated[str, typer.Option(help="The partner's client id.")],
+) -> None:
+    """Let a PACT partner read a footprint over the API once it is published."""
+    from parkzero.footprint import partners, records
+
+    with _store() as store:
+        records.share(store, SYSTEM, park, footprint_id, partners.partner_id(store, SYSTEM, park, partner))
+    err.print(f"footprint {footprint_id} shared with {partner}")
+
+
+@partner_app.command("add")
+def partner_add(name: str, park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    """Register a partner; its client secret is shown once."""
+    from parkzero.footprint import partners
+
+    with _store() as store:
+        secret, rec = partners.create(store, SYSTEM, park, name)
+    emit([{**rec, "client_secret": secret}], fmt, title="PACT partner (the secret is shown only now)")
+
+
+@partner_app.command("list")
+def partner_list(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    from parkzero.footprint import partners
+
+    with _store() as store:
+        emit(partners.list_partners(store, SYSTEM, park), fmt, title=f"PACT partners of {park}")
+
+
+@partner_app.command("revoke")
+def partner_revoke(client_id: str, park: ParkOpt) -> None:
+    from parkzero.footprint import partners
+
+    with _store() as store:
+        partners.revoke(store, SYSTEM, park, client_id)
+    err.print(f"partner {client_id} revoked")

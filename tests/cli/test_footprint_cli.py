@@ -1,0 +1,75 @@
+"""`parkzero footprint …` as a user runs it: partners, import of a PACT file (all or nothing), the review
+lifecycle, sharing and export in either PACT version."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from parkzero.footprint import pact
+from tests.cli.test_cli import cli  # noqa: F401 - the fixture
+from tests.conftest import SMALL_PARK
+
+
+def _coil(value: float) -> dict:
+    return pact.footprint_from_result(
+        version="2",
+        product_ids=["urn:pact:p1.parkzero:product-id:coil"],
+        product_name="Hot-rolled coil",
+        product_description="Hot-rolled coil, EAF route, cradle to gate",
+        company_name="Steel Processing Co.",
+        company_ids=["urn:pact:company:customcode:vendor-assigned:91310113MA1GKX5N3F"],
+        declared_unit="kg",
+        pcf_excluding_biogenic=value,
+        fossil_ghg_emissions=value,
+        reference_period_start=datetime(2025, 1, 1, tzinfo=UTC),
+        reference_period_end=datetime(2026, 1, 1, tzinfo=UTC),
+        primary_data_share=55.0,
+        product_category_cpc="41231",
+        geography_country="CN",
+        dqi={"coveragePercent": 95, "technologicalDQR": 1, "temporalDQR": 1, "geographicalDQR": 1,
+             "completenessDQR": 1, "reliabilityDQR": 1},
+    ).to_json()  # fmt: skip
+
+
+def test_import_review_share_export(cli, tmp_path):  # noqa: F811
+    (tmp_path / "park.json").write_text(json.dumps(SMALL_PARK), encoding="utf-8")
+    cli("registry", "import", str(tmp_path / "park.json"))
+    partner = json.loads(cli("footprint", "partner", "add", "Buyer Co.", "--park", "p1", "--format", "json").stdout)[0]
+    assert partner["client_id"].startswith("pact-") and len(partner["client_secret"]) >= 32
+
+    good = tmp_path / "coil.json"
+    good.write_text(json.dumps({"data": [_coil(1.85)]}), encoding="utf-8")
+    rows = json.loads(
+        cli("footprint", "import", str(good), "--park", "p1", "--enterprise", "steel", "--format", "json").stdout
+    )
+    assert len(rows) == 1 and rows[0]["status"] == "draft" and rows[0]["pcf_kgco2e"] == 1.85
+    fid = str(rows[0]["id"])
+
+    # a file with one bad footprint writes nothing and names the field
+    broken = _coil(2.0)
+    del broken["companyIds"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([_coil(3.0), broken]), encoding="utf-8")
+    out = cli("footprint", "import", str(bad), "--park", "p1", "--enterprise", "steel", check=False)
+    assert out.returncode == 1 and "companyIds" in out.stderr and "Traceback" not in out.stderr
+    listed = json.loads(cli("footprint", "list", "--park", "p1", "--format", "json").stdout)
+    assert [r["id"] for r in listed] == [int(fid)]
+
+    # the lifecycle in order; out of order is refused and says why
+    early = cli("footprint", "publish", fid, "--park", "p1", check=False)
+    assert early.returncode != 0 and "needs verified" in early.stderr
+    for action in ("submit", "verify", "publish"):
+        cli("footprint", action, fid, "--park", "p1")
+    cli("footprint", "share", fid, "--park", "p1", "--partner", partner["client_id"])
+    shown = json.loads(cli("footprint", "show", fid, "--park", "p1").stdout)
+    assert [e["action"] for e in shown["events"]] == ["create", "submit", "verify", "publish"]
+
+    for version in ("2", "3"):
+        target = tmp_path / f"out-v{version}.json"
+        cli("footprint", "export", "--park", "p1", "--out", str(target), "--version", version)
+        (doc,) = json.loads(target.read_text(encoding="utf-8"))["data"]
+        parsed = pact.parse_footprint(doc, version)
+        assert parsed.id == shown["pf_id"] or str(parsed.id) == shown["pf_id"]
+        pcf = doc["pcf"]
+        assert float(pcf["pCfExcludingBiogenic" if version == "2" else "pcfExcludingBiogenicUptake"]) == 1.85

@@ -1,0 +1,112 @@
+"""Stored footprints on both engines: the review lifecycle and its roles, immutability of what is published
+(a correction is a new footprint that deprecates the old), tenant scope, and nothing written for a bad one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from parkzero.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from parkzero.footprint import partners, records
+from parkzero.registry.scope import Scope
+from tests.cli.test_footprint_cli import _coil
+from tests.conftest import enterprise_scope
+
+SYSTEM = Scope.system("test")
+
+
+def verifier(park) -> Scope:
+    pid = park.db.fetchone("SELECT id FROM parks WHERE code = 'p1'")[0]
+    return Scope(actor="verifier-1", role="verifier", park_id=pid)
+
+
+def count(store, table: str) -> int:
+    return store.db.fetchone(f"SELECT count(*) FROM {table}")[0]
+
+
+def test_lifecycle_roles_and_trail(park):
+    steel = enterprise_scope(park, "steel")
+    rec = records.create(park, steel, "p1", _coil(1.85), product_code="coil")
+    assert rec["status"] == "draft" and rec["declared_unit"] == "kilogram" and rec["pcf_kgco2e"] == 1.85
+    records.transition(park, steel, "p1", rec["id"], "submit")
+    with pytest.raises(Forbidden, match="only a verifier"):
+        records.transition(park, steel, "p1", rec["id"], "verify")  # no one verifies their own footprint
+    with pytest.raises(ValidationFailed, match="say why"):
+        records.transition(park, verifier(park), "p1", rec["id"], "reject")
+    records.transition(park, verifier(park), "p1", rec["id"], "reject", "the electricity factor is of 2021")
+    assert records.get(park, steel, "p1", rec["id"])["status"] == "draft"
+    records.transition(park, steel, "p1", rec["id"], "submit")
+    records.transition(park, verifier(park), "p1", rec["id"], "verify", "evidence checked")
+    done = records.transition(park, steel, "p1", rec["id"], "publish")
+    assert done["status"] == "published" and done["published_at"] is not None
+    trail = records.events(park, steel, "p1", rec["id"])
+    assert [e["action"] for e in trail] == ["create", "submit", "reject", "submit", "verify", "publish"]
+    assert trail[2]["body"] == "the electricity factor is of 2021" and trail[2]["role"] == "verifier"
+
+
+def test_published_never_changes_a_correction_deprecates_it(park):
+    steel = enterprise_scope(park, "steel")
+    rec = records.create(park, steel, "p1", _coil(1.85))
+    for action, who in (("submit", steel), ("verify", verifier(park)), ("publish", steel)):
+        records.transition(park, who, "p1", rec["id"], action)
+    for action in ("submit", "verify", "reject", "publish"):
+        with pytest.raises(Conflict, match="is published"):
+            records.transition(park, verifier(park) if action in ("verify", "reject") else steel, "p1", rec["id"],
+                               action, "x")  # fmt: skip
+    before = records.get(park, steel, "p1", rec["id"])["document"]
+    new = records.new_version(park, steel, "p1", rec["id"], _coil(1.70))
+    assert new["pf_id"] != rec["pf_id"] and new["document"]["precedingPfIds"] == [rec["pf_id"]]
+    assert records.get(park, steel, "p1", rec["id"])["document"] == before  # untouched until the new one is out
+    for action, who in (("submit", steel), ("verify", verifier(park)), ("publish", steel)):
+        records.transition(park, who, "p1", new["id"], action)
+    old = records.get(park, steel, "p1", rec["id"])
+    assert old["pact_status"] == "Deprecated" and old["document"]["status"] == "Deprecated"
+    # the figures of the deprecated footprint are those it was published with
+    assert old["document"]["pcf"] == before["pcf"] and old["pcf_kgco2e"] == 1.85
+
+
+def test_tenants_see_their_own_only(park):
+    steel, office = enterprise_scope(park, "steel"), enterprise_scope(park, "office")
+    rec = records.create(park, steel, "p1", _coil(1.85))
+    assert [r["id"] for r in records.list_footprints(park, office, "p1")] == []
+    with pytest.raises(NotFound):
+        records.get(park, office, "p1", rec["id"])
+    with pytest.raises(NotFound):
+        records.transition(park, office, "p1", rec["id"], "submit")
+    with pytest.raises(NotFound):  # steel is not even visible to office
+        records.create(park, office, "p1", _coil(2.0), enterprise_code="steel")
+    assert records.create(park, office, "p1", _coil(2.0))["enterprise_id"] == office.enterprise_id
+    # a verifier sees nothing before it is submitted
+    assert records.list_footprints(park, verifier(park), "p1") == []
+
+
+def test_a_bad_footprint_writes_nothing(park):
+    bad = _coil(1.85)
+    bad["pcf"]["declaredUnit"] = "barrel"
+    with pytest.raises(ValidationFailed) as info:
+        records.create(park, SYSTEM, "p1", bad, enterprise_code="steel")
+    assert "pcf.declaredUnit" in str(info.value)
+    dup = _coil(1.85)
+    records.create(park, SYSTEM, "p1", dup, enterprise_code="steel")
+    with pytest.raises(Conflict, match="recorded already"):
+        records.create(park, SYSTEM, "p1", dup, enterprise_code="steel")
+    assert count(park, "footprints") == 1 and count(park, "footprint_events") == 1
+
+
+def test_sharing_needs_a_partner_of_the_park_and_never_a_suppliers_footprint(park):
+    secret, buyer = partners.create(park, SYSTEM, "p1", "Buyer")
+    row = partners.partner_id(park, SYSTEM, "p1", buyer["client_id"])
+    received = records.create(park, SYSTEM, "p1", _coil(0.9), enterprise_code="steel", origin="supplier",
+                              supplier="Ore Co.")  # fmt: skip
+    assert received["status"] == "received"
+    with pytest.raises(ValidationFailed, match="not ours to share"):
+        records.share(park, SYSTEM, "p1", received["id"], row)
+    with pytest.raises(NotFound):
+        partners.partner_id(park, SYSTEM, "p1", "pact-nope")
+    partners.revoke(park, SYSTEM, "p1", buyer["client_id"])
+    with pytest.raises(Exception, match="client authentication failed"):
+        partners.authenticate(park, buyer["client_id"], secret)
+    audit = park.db.fetchall("SELECT action FROM audit_log WHERE entity = 'pact_clients' ORDER BY id")
+    assert [a[0] for a in audit] == ["create", "revoke"]
+    assert "secret" not in json.dumps(partners.list_partners(park, SYSTEM, "p1"), default=str)
