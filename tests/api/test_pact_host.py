@@ -108,15 +108,49 @@ class Host:
         return r.json()["access_token"]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        stop_host(self.process)
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_host(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=30)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+def start_host(data: Path, database_url: str) -> tuple[subprocess.Popen, str]:
+    """`parkzero serve --tls-self-signed` on a free loopback port over `database_url`, its certificate in
+    `data`/tls; returns once it answers over HTTPS: (the process, its base URL)."""
+    port = _free_port()
+    env = {**os.environ, "PARKZERO_DATA_DIR": str(data), "PARKZERO_DATABASE_URL": database_url,
+           "PARKZERO_SECRET_KEY": SECRET}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parkzero", "serve", "--port", str(port), "--tls-self-signed"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"https://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            context = ssl.create_default_context(cafile=str(data / "tls" / "cert.pem"))
+            httpx.get(f"{base_url}/api/v1/openapi.json", verify=context, timeout=10)
+            return process, base_url
+        except (httpx.TransportError, OSError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(
+                    f"parkzero serve did not start: {process.stderr.read().decode()[-2000:]}"
+                ) from None
+            time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -137,21 +171,9 @@ def host(tmp_path_factory) -> Iterator[Host]:
             "draft-plate": _publish(store, footprint("draft-plate", "steel", 3.3), "steel", [b], publish=False),
             "desk": _publish(store, footprint("desk", "office", 12.0), "office", [b]),
         }
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PARKZERO_DATA_DIR": str(data),
-        "PARKZERO_DATABASE_URL": url,
-        "PARKZERO_SECRET_KEY": SECRET,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "parkzero", "serve", "--port", str(port), "--tls-self-signed"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, base_url = start_host(data, url)
     h = Host(
-        f"https://127.0.0.1:{port}",
+        base_url,
         data / "tls" / "cert.pem",
         (buyer["client_id"], buyer_secret),
         (stranger["client_id"], stranger_secret),
@@ -159,18 +181,6 @@ def host(tmp_path_factory) -> Iterator[Host]:
         process,
         url,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with h.client() as c:
-                c.get("/api/v1/openapi.json")
-            break
-        except (httpx.TransportError, OSError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"parkzero serve did not start: {process.stderr.read().decode()[-2000:]}"
-                ) from None
-            time.sleep(0.3)
     yield h
     h.stop()
 

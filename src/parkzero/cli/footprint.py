@@ -177,3 +177,106 @@ def partner_revoke(client_id: str, park: ParkOpt) -> None:
     with _store() as store:
         partners.revoke(store, SYSTEM, park, client_id)
     err.print(f"partner {client_id} revoked")
+
+
+# -- the supply chain over PACT -------------------------------------------------------------------------
+@footprint_app.command("connect")
+def connect_command(
+    name: str,
+    park: ParkOpt,
+    url: Annotated[str, typer.Option(help="The other PACT host's base URL (https://…).")],
+    client_id: Annotated[str, typer.Option(help="The client id that host issued to us.")],
+    client_secret: Annotated[str, typer.Option(help="Its secret.", prompt=True, hide_input=True)],
+    enterprise: Annotated[str, typer.Option(help="The tenant this connection serves.")],
+    version: Annotated[str, typer.Option(help="PACT major version: 2 or 3.")] = "2",
+    ca: Annotated[Path | None, typer.Option(help="A PEM certificate to trust for that host (self-signed).")] = None,
+) -> None:
+    """Keep a connection to another PACT host (a supplier to pull from, a customer to answer)."""
+    from parkzero.footprint import exchange
+
+    ca_pem = ca.read_text(encoding="utf-8") if ca else None
+    with _store() as store:
+        exchange.connect(store, SYSTEM, park, name, url, client_id, client_secret, version=version,
+                         enterprise_code=enterprise, ca_pem=ca_pem)  # fmt: skip
+    err.print(f"connection {name} to {url} kept")
+
+
+@footprint_app.command("pull")
+def pull_command(name: str, park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    """Read every footprint a supplier's host shares with us; keep the new ones as supplier footprints."""
+    from parkzero.footprint import exchange
+
+    with _store() as store:
+        got = exchange.pull(store, SYSTEM, park, name)
+    emit([{k: got[k] for k in ("received", "stored", "known")}], fmt, title=f"Pulled from {name}")
+
+
+@footprint_app.command("request")
+def request_command(
+    name: str,
+    park: ParkOpt,
+    product: Annotated[list[str], typer.Option(help="A product id (URN) to ask for; repeat for more.")],
+    events_url: Annotated[
+        str, typer.Option(help="Our own events endpoint, where the answer comes (https://…/2/events).")
+    ],
+    comment: Annotated[str | None, typer.Option(help="A note for the supplier.")] = None,
+) -> None:
+    """Ask a supplier's host for footprints; its answer arrives asynchronously on our events endpoint."""
+    from parkzero.footprint import exchange
+
+    with _store() as store:
+        event = exchange.request(store, SYSTEM, park, name, product, events_url, comment)
+    err.print(f"request {event['id']} sent to {name}")
+
+
+@footprint_app.command("requests")
+def requests_command(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    """PACT events received and sent: requests and their state (open, sent, fulfilled, rejected)."""
+    from parkzero.footprint import records
+
+    with _store() as store:
+        rows = records.requests(store, SYSTEM, park)
+    cols = ("id", "direction", "spec", "type", "event_id", "enterprise_id", "state", "logged_at")
+    emit([{k: r[k] for k in cols} for r in rows], fmt, title=f"PACT events of {park}")
+
+
+@footprint_app.command("fulfil")
+def fulfil_command(
+    request_id: int,
+    park: ParkOpt,
+    footprint: Annotated[list[int], typer.Option(help="A published footprint id to send; repeat for more.")],
+    via: Annotated[str, typer.Option(help="The connection to the customer's host.")],
+) -> None:
+    """Answer a customer's request with published footprints (a Fulfilled event)."""
+    from parkzero.footprint import exchange
+
+    with _store() as store:
+        exchange.fulfil(store, SYSTEM, park, request_id, footprint, via)
+    err.print(f"request {request_id} fulfilled with {len(footprint)} footprint(s)")
+
+
+@footprint_app.command("reject")
+def reject_command(
+    request_id: int,
+    park: ParkOpt,
+    via: Annotated[str, typer.Option(help="The connection to the customer's host.")],
+    message: Annotated[str, typer.Option(help="Why.")],
+) -> None:
+    """Answer a customer's request with a Rejected event."""
+    from parkzero.footprint import exchange
+
+    with _store() as store:
+        exchange.reject(store, SYSTEM, park, request_id, via, message)
+    err.print(f"request {request_id} rejected")
+
+
+@footprint_app.command("suppliers")
+def suppliers_command(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
+    """The supply-chain view: suppliers and what they sent, requests waiting, primary-data share per footprint."""
+    from parkzero.footprint import exchange
+
+    with _store() as store:
+        view = exchange.overview(store, SYSTEM, park)
+    emit(view["suppliers"], fmt, title="Suppliers")
+    emit(view["requests"], fmt, title="Requests waiting for an answer")
+    emit(view["footprints"], fmt, title="Our footprints (primary-data share %)")

@@ -351,12 +351,14 @@ def log_pact_event(
     state: str,
     client_id: int | None = None,
     enterprise_id: int | None = None,
+    connection: str | None = None,
 ) -> None:
-    """Keep one PACT event received (``in``) or sent (``out``), whole, with what became of it."""
+    """Keep one PACT event received (``in``, from partner `client_id`) or sent (``out``, through the connection
+    named `connection`), whole, with what became of it."""
     with store.db.write_lock, store.db.transaction():
         store.db.execute(
-            "INSERT INTO pact_events (park_id, client_id, enterprise_id, direction, spec, event_id, type, source, body,"
-            " state, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO pact_events (park_id, client_id, enterprise_id, direction, spec, event_id, type, source,"
+            " connection, body, state, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 park_id,
                 client_id,
@@ -366,6 +368,7 @@ def log_pact_event(
                 str(event.get("id", "")),
                 str(event.get("type", "")),
                 event.get("source"),
+                connection,
                 json.dumps(event, ensure_ascii=False, default=str),
                 state,
                 _now(),
@@ -378,7 +381,8 @@ def requests(store: Store, scope: Scope, park_code: str) -> list[dict]:
     pid = repo.park_id(store, scope, park_code)
     where, params = scope.sql_filter("park_id", "enterprise_id")
     rows = store.db.fetchdicts(
-        "SELECT id, client_id, enterprise_id, direction, spec, event_id, type, source, body, state, logged_at"
+        "SELECT id, park_id, client_id, enterprise_id, direction, spec, event_id, type, source, connection, body,"
+        " state, logged_at"
         f" FROM pact_events WHERE park_id = ?{where} ORDER BY id",
         [pid, *params],
     )

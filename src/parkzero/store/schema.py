@@ -181,7 +181,12 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             shared_by TEXT NOT NULL, shared_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (footprint_id, client_id))""",
         f"""CREATE TABLE pact_events (id {_ID}, park_id BIGINT NOT NULL, client_id BIGINT, enterprise_id BIGINT,
             direction TEXT NOT NULL, spec TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, source TEXT,
-            body TEXT NOT NULL, state TEXT NOT NULL, logged_at TIMESTAMPTZ NOT NULL)""",
+            connection TEXT, body TEXT NOT NULL, state TEXT NOT NULL, logged_at TIMESTAMPTZ NOT NULL)""",
+        # other PACT hosts we are a client of (suppliers we pull from, customers we answer), with the credentials
+        # they issued to us (needed in clear to authenticate: protect the database like the secrets it holds)
+        f"""CREATE TABLE pact_connections (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT, name TEXT NOT NULL,
+            base_url TEXT NOT NULL, version TEXT NOT NULL, client_id TEXT NOT NULL, client_secret TEXT NOT NULL,
+            ca_pem TEXT, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, UNIQUE (park_id, name))""",
         "CREATE INDEX IF NOT EXISTS footprint_events_fp ON footprint_events (footprint_id)",
     ],
 ]

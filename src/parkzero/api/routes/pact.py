@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response
 
 from parkzero.api.deps import SettingsDep, StoreDep
 from parkzero.errors import ParkzeroError, Unauthorized
-from parkzero.footprint import pact, pact_filter, partners, records
+from parkzero.footprint import exchange, pact, pact_filter, partners, records
 
 log = logging.getLogger("parkzero.pact")
 router = APIRouter(tags=["pact"])
@@ -70,7 +70,7 @@ def _partner(request: Request, store, settings, version: str) -> partners.Partne
 
 
 # -- authentication ------------------------------------------------------------------------------------
-@router.post("/auth/token", operation_id="pactAuthToken")
+@router.post("/auth/token", operation_id="pact_auth_token")
 def auth_token(
     request: Request,
     store: StoreDep,
@@ -148,22 +148,22 @@ def _get(request: Request, store, settings, version: str, footprint_id: str) -> 
     return JSONResponse({"data": doc})
 
 
-@router.get("/2/footprints", operation_id="pactV2ListFootprints")
+@router.get("/2/footprints", operation_id="pact_v2_list_footprints")
 def list_v2(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _list(request, store, settings, "2")
 
 
-@router.get("/2/footprints/{footprint_id}", operation_id="pactV2GetFootprint")
+@router.get("/2/footprints/{footprint_id}", operation_id="pact_v2_get_footprint")
 def get_v2(footprint_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _get(request, store, settings, "2", footprint_id)
 
 
-@router.get("/3/footprints", operation_id="pactV3ListFootprints")
+@router.get("/3/footprints", operation_id="pact_v3_list_footprints")
 def list_v3(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _list(request, store, settings, "3")
 
 
-@router.get("/3/footprints/{footprint_id}", operation_id="pactV3GetFootprint")
+@router.get("/3/footprints/{footprint_id}", operation_id="pact_v3_get_footprint")
 def get_v3(footprint_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return _get(request, store, settings, "3", footprint_id)
 
@@ -209,16 +209,16 @@ def _handle(store, partner: partners.Partner, version: str, event) -> tuple[str,
         # v2 names the products in a footprint fragment (data.pf.productIds), v3 as criteria (data.productId)
         product_ids = list((data.get("pf") or {}).get("productIds") or data.get("productId") or [])
         return "open", records.owner_of_products(store, partner.park_id, product_ids)
-    if kind in ("RequestFulfilled", "RequestRejected"):
-        return ("fulfilled" if kind == "RequestFulfilled" else "rejected"), None
+    if kind in ("RequestFulfilled", "RequestRejected"):  # the answer to one of our requests
+        return exchange.receive_answer(store, partner, kind, data)
     return "noted", None  # Published: the partner tells us a footprint changed
 
 
-@router.post("/2/events", operation_id="pactV2Events")
+@router.post("/2/events", operation_id="pact_v2_events")
 async def events_v2(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return await _event(request, store, settings, "2")
 
 
-@router.post("/3/events", operation_id="pactV3Events")
+@router.post("/3/events", operation_id="pact_v3_events")
 async def events_v3(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     return await _event(request, store, settings, "3")
