@@ -209,4 +209,24 @@ def add_ledger(store: Store) -> dict[str, int]:
             f"table,note\nmaterial.{ent}-input,ef,CO2e,1.5,tCO2e/t,,,CN,x,x,{ent} supplier EPD,,\n",
         )
         ids[f"{ent}-inv"] = inventory.create(store, scope, "p1", 2025, "ghg-protocol", ent)["id"]
+    ids.update(add_footprints(store))
+    return ids
+
+
+def add_footprints(store: Store) -> dict[str, int]:
+    """A draft footprint per tenant, a PACT partner of the park, and a request PACT routed to steel."""
+    from parkzero.footprint import partners, records
+    from tests.api.test_pact_host import footprint
+
+    ids: dict[str, int] = {}
+    for ent, product in (("steel", "steel-coil"), ("office", "desk")):
+        doc = footprint(product, ent, 1.5)
+        ids[f"{ent}-fp"] = records.create(store, enterprise_scope(store, ent), "p1", doc)["id"]
+    _, partner = partners.create(store, SYSTEM, "p1", "Buyer Co.")
+    ids["partner-client"] = partner["client_id"]  # type: ignore[assignment]
+    pid = store.db.fetchone("SELECT id FROM parks WHERE code = 'p1'")[0]
+    steel = enterprise_scope(store, "steel").enterprise_id
+    event = {"id": "req-steel-1", "type": "org.wbcsd.pathfinder.ProductFootprintRequest.Created.v1",
+             "data": {"pf": {"productIds": ["urn:pact:p1.parkzero:product-id:steel-coil"]}}}  # fmt: skip
+    records.log_pact_event(store, pid, direction="in", spec="2", event=event, state="open", enterprise_id=steel)
     return ids

@@ -270,7 +270,8 @@ def overview(store: Store, scope: Scope, park_code: str) -> dict:
         if "Created" in r["type"] and r["state"] in ("open", "sent")
     ]  # fmt: skip
     own = [
-        {"id": f["id"], "pf_id": f["pf_id"], "enterprise_id": f["enterprise_id"], "status": f["status"],
+        {"id": f["id"], "pf_id": f["pf_id"], "product_name": f["product_name"], "enterprise_id": f["enterprise_id"],
+         "status": f["status"],
          "pcf_kgco2e": f["pcf_kgco2e"], "declared_unit": f["declared_unit"],
          "primary_data_share_pct": f["primary_data_share_pct"]}
         for f in footprints

@@ -82,9 +82,17 @@ def _visible(scope: Scope) -> tuple[str, list]:
 
 
 def list_footprints(store: Store, scope: Scope, park_code: str) -> list[dict]:
+    """The records the caller may see, each with its product's name and ids from the document."""
     pid = repo.park_id(store, scope, park_code)
     where, params = _visible(scope)
-    return store.db.fetchdicts(f"SELECT {_COLS} FROM footprints WHERE park_id = ?{where} ORDER BY id", [pid, *params])
+    rows = store.db.fetchdicts(
+        f"SELECT {_COLS}, document FROM footprints WHERE park_id = ?{where} ORDER BY id", [pid, *params]
+    )
+    for row in rows:
+        doc = json.loads(row.pop("document"))
+        row["product_name"] = doc.get("productNameCompany")
+        row["product_ids"] = doc.get("productIds") or []
+    return rows
 
 
 def get(store: Store, scope: Scope, park_code: str, footprint_id: int) -> dict:

@@ -7,7 +7,7 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports", "energy")
+API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports", "energy", "footprints")
 
 
 def include_all(app: FastAPI) -> None:
