@@ -149,6 +149,7 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
         ("GET", "/"): [Read("/", must=("office.main",))],  # a tenant is sent to its own page
         ("GET", "/tenants/{tenant}"): [Read("/tenants/office", must=("office.main",))],
         ("GET", "/upload"): [Read("/upload", must=('data-park="p1"',))],
+        ("GET", "/footprints"): [Read("/footprints", must=('id="fp-own"', "desk"))],  # office's own only
         # the energy pages are the operator's: a tenant gets the 403 page (tests/web/test_energy_pages.py)
         ("GET", "/energy"): [Read("/energy", status=403, page=True)],
         ("GET", "/energy/sizing"): [Read("/energy/sizing", status=403, page=True)],
@@ -546,6 +547,10 @@ def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
         ("GET", f"{V}/parks/{{park}}/footprints/{{footprint_id}}/events"): [
             Read("parks/p1/footprints/{office-fp}/events", must=("create",)),
             Read("parks/p1/footprints/{steel-fp}/events", status=404),
+        ],
+        ("GET", f"{V}/parks/{{park}}/footprints/{{footprint_id}}/label.pdf"): [
+            Read("parks/p1/footprints/{office-fp}/label.pdf", status=409),  # its own, but a draft has no label
+            Read("parks/p1/footprints/{steel-fp}/label.pdf", status=404),
         ],
         ("POST", f"{V}/parks/{{park}}/footprints/{{footprint_id}}/{{action}}"): [
             Write(_same("POST", "parks/p1/footprints/{steel-fp}/submit"), control="steel", control_status=200)

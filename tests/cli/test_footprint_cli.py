@@ -73,3 +73,11 @@ def test_import_review_share_export(cli, tmp_path):  # noqa: F811
         assert parsed.id == shown["pf_id"] or str(parsed.id) == shown["pf_id"]
         pcf = doc["pcf"]
         assert float(pcf["pCfExcludingBiogenic" if version == "2" else "pcfExcludingBiogenicUptake"]) == 1.85
+    # the carbon label of the published footprint
+    label = tmp_path / "label.pdf"
+    url = f"https://park.example/2/footprints/{shown['pf_id']}"
+    cli("footprint", "label", fid, "--park", "p1", "--out", str(label), "--url", url, "--lang", "en")
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(label).pages)
+    assert "1.85" in text and "Hot-rolled coil" in text and shown["pf_id"] in text.replace("\n", "")

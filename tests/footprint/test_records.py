@@ -110,3 +110,32 @@ def test_sharing_needs_a_partner_of_the_park_and_never_a_suppliers_footprint(par
     audit = park.db.fetchall("SELECT action FROM audit_log WHERE entity = 'pact_clients' ORDER BY id")
     assert [a[0] for a in audit] == ["create", "revoke"]
     assert "secret" not in json.dumps(partners.list_partners(park, SYSTEM, "p1"), default=str)
+
+
+def test_a_footprint_is_served_in_the_versions_it_converts_to(park):
+    from datetime import UTC, datetime
+
+    from parkzero.footprint import pact
+
+    v3 = pact.footprint_from_result(
+        version="3", product_ids=["urn:pact:p1.parkzero:product-id:coil"], product_name="coil",
+        product_description="coil", company_name="steel", company_ids=["urn:pact:company:customcode:vendor-assigned:steel"],
+        declared_unit="kg", pcf_excluding_biogenic=1.85, fossil_ghg_emissions=1.85,
+        reference_period_start=datetime(2025, 1, 1, tzinfo=UTC), reference_period_end=datetime(2026, 1, 1, tzinfo=UTC),
+        primary_data_share=60.0, product_classifications=["urn:pact:productclassification:un-cpc:41231"],
+        geography_country="CN",
+    ).to_json()  # fmt: skip
+    secret, buyer = partners.create(park, SYSTEM, "p1", "Buyer")
+    partner = partners.authenticate(park, buyer["client_id"], secret)
+    served = {}
+    for name, doc in (("v2", _coil(1.85)), ("v3", v3)):
+        rec = records.create(park, SYSTEM, "p1", doc, enterprise_code="steel")
+        for action in ("submit", "verify", "publish"):
+            records.transition(park, SYSTEM, "p1", rec["id"], action)
+        records.share(park, SYSTEM, "p1", rec["id"], partner.id)
+        served[name] = records.get(park, SYSTEM, "p1", rec["id"])
+    assert served["v2"]["served_versions"] == "2,3"
+    assert served["v3"]["served_versions"] == "3"  # v2.3 needs a dqi for 2025 that v3 does not carry
+    assert {d["id"] for d in records.for_partner(park, partner, "2")} == {served["v2"]["pf_id"]}
+    assert {d["id"] for d in records.for_partner(park, partner, "3")} == {served["v2"]["pf_id"], served["v3"]["pf_id"]}
+    assert records.one_for_partner(park, partner, served["v3"]["pf_id"], "2") is None

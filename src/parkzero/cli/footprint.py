@@ -280,3 +280,20 @@ def suppliers_command(park: ParkOpt, fmt: FormatOpt = Format.table) -> None:
     emit(view["suppliers"], fmt, title="Suppliers")
     emit(view["requests"], fmt, title="Requests waiting for an answer")
     emit(view["footprints"], fmt, title="Our footprints (primary-data share %)")
+
+
+@footprint_app.command("label")
+def label_command(
+    footprint_id: int,
+    park: ParkOpt,
+    out: Annotated[Path, typer.Option(help="The PDF to write.")],
+    url: Annotated[str, typer.Option(help="What the QR code points to (e.g. https://host/2/footprints/<pfId>).")],
+    lang: Annotated[str, typer.Option(help="zh or en.")] = "zh",
+) -> None:
+    """The carbon label of a published footprint as a PDF (100 x 150 mm) with a QR code."""
+    from parkzero.reports.label import carbon_label_pdf
+
+    with _store() as store:
+        pdf = carbon_label_pdf(store, SYSTEM, park, footprint_id, footprint_url=url, lang=lang)
+    out.write_bytes(pdf)
+    err.print(f"carbon label written to {out}")

@@ -10,7 +10,10 @@ changes: a correction is a new footprint (`new_version`) whose ``precedingPfIds`
 new one is published the old one becomes ``Deprecated`` (PACT v2.3 §4.2.1 / v3.0 "status"). Footprints received
 from suppliers (``origin='supplier'``) are kept as received, for use as inputs; they are never re-published.
 
-A partner sees only published footprints shared with it; everyone else sees by the usual tenant scope.
+A partner sees only published footprints shared with it; everyone else sees by the usual tenant scope. A
+published footprint is served under ``/2`` and ``/3`` in the versions it can be stated in, decided once at
+publication (``served_versions``): a v3 footprint of 2025 or later lacks v2's required ``dqi`` and is served under
+``/3`` only.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ TRANSITIONS = {
 }
 _COLS = (
     "id, pf_id, park_id, enterprise_id, product_id, status, pact_status, origin, supplier, spec_version,"
-    " declared_unit, pcf_kgco2e, primary_data_share_pct, preceding_pf_id, created_by, created_at, published_at"
+    " declared_unit, pcf_kgco2e, primary_data_share_pct, preceding_pf_id, created_by, created_at, published_at,"
+    " served_versions"
 )
 
 
@@ -230,19 +234,15 @@ def transition(
         scope.require_write()
     if rec["status"] not in sources:
         raise Conflict(f"footprint {footprint_id} is {rec['status']}; {action} needs {' or '.join(sources)}")
-    if action == "publish":  # partners read it in either version: both must be complete before it goes out
-        for version in ("2", "3"):
-            try:
-                pact.as_version(rec["document"], version)
-            except ValidationFailed as exc:
-                raise ValidationFailed(
-                    f"footprint {footprint_id} cannot be published: PACT {version} needs more: {exc}", issues=exc.issues
-                ) from None
+    served = ""
+    if action == "publish":  # served under /2 and /3 where it converts; the conversions are decided now, once
+        served = ",".join(v for v in ("2", "3") if _converts(rec["document"], v))
     now = _now()
     with store.db.write_lock, store.db.transaction():
         if action == "publish":
             store.db.execute(
-                "UPDATE footprints SET status = 'published', published_at = ? WHERE id = ?", (now, footprint_id)
+                "UPDATE footprints SET status = 'published', published_at = ?, served_versions = ? WHERE id = ?",
+                (now, served, footprint_id),
             )
             if rec["preceding_pf_id"]:
                 _deprecate(store, scope, rec["park_id"], rec["preceding_pf_id"], rec["pf_id"])
@@ -260,6 +260,15 @@ def transition(
             enterprise_id=rec["enterprise_id"],
         )
     return get(store, Scope.system(scope.actor), park_code, footprint_id)
+
+
+def _converts(document: dict, version: str) -> bool:
+    """Whether a footprint can be stated in PACT `version` (a v3 one of 2025 or later lacks v2's dqi, say)."""
+    try:
+        pact.as_version(document, version)
+    except ValidationFailed:
+        return False
+    return True
 
 
 def _deprecate(store: Store, scope: Scope, park_id: int, pf_id: str, successor: str) -> None:
@@ -322,8 +331,9 @@ def for_partner(store: Store, partner: Partner, version: str) -> list[dict]:
     first."""
     rows = store.db.fetchall(
         "SELECT f.document FROM footprints f JOIN footprint_shares s ON s.footprint_id = f.id"
-        " WHERE s.client_id = ? AND f.park_id = ? AND f.status = 'published' ORDER BY f.id",
-        (partner.id, partner.park_id),
+        " WHERE s.client_id = ? AND f.park_id = ? AND f.status = 'published' AND f.served_versions LIKE ?"
+        " ORDER BY f.id",
+        (partner.id, partner.park_id, f"%{version}%"),
     )
     return [pact.as_version(json.loads(r[0]), version) for r in rows]
 
@@ -331,8 +341,9 @@ def for_partner(store: Store, partner: Partner, version: str) -> list[dict]:
 def one_for_partner(store: Store, partner: Partner, pf_id: str, version: str) -> dict | None:
     row = store.db.fetchone(
         "SELECT f.document FROM footprints f JOIN footprint_shares s ON s.footprint_id = f.id"
-        " WHERE s.client_id = ? AND f.park_id = ? AND f.status = 'published' AND f.pf_id = ?",
-        (partner.id, partner.park_id, pf_id),
+        " WHERE s.client_id = ? AND f.park_id = ? AND f.status = 'published' AND f.pf_id = ?"
+        " AND f.served_versions LIKE ?",
+        (partner.id, partner.park_id, pf_id, f"%{version}%"),
     )
     return None if row is None else pact.as_version(json.loads(row[0]), version)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from parkzero.api.deps import CurrentScope, StoreDep
@@ -80,6 +80,26 @@ class ShareIn(BaseModel):
 def share_footprint(park: str, footprint_id: int, body: ShareIn, store: StoreDep, scope: CurrentScope) -> dict:
     records.share(store, scope, park, footprint_id, partners.partner_id(store, scope, park, body.partner))
     return {"footprint": footprint_id, "partner": body.partner}
+
+
+@router.get("/parks/{park}/footprints/{footprint_id}/label.pdf", operation_id="footprint_label")
+def footprint_label(
+    park: str,
+    footprint_id: int,
+    request: Request,
+    store: StoreDep,
+    scope: CurrentScope,
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    """The carbon label of a published footprint (PDF, 100 x 150 mm) with a QR code of its PACT address on this
+    host (``{host}/2/footprints/{pfId}``)."""
+    from parkzero.reports.label import carbon_label_pdf
+
+    rec = records.get(store, scope, park, footprint_id)
+    url = f"{str(request.base_url).rstrip('/')}/2/footprints/{rec['pf_id']}"
+    pdf = carbon_label_pdf(store, scope, park, footprint_id, footprint_url=url, lang=lang)
+    name = f"carbon-label-{footprint_id}-{lang}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 class StepIn(BaseModel):
