@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from parkzero.footprint import pact
 from tests.cli.test_cli import cli  # noqa: F401 - the fixture
 from tests.conftest import SMALL_PARK
@@ -81,3 +83,26 @@ def test_import_review_share_export(cli, tmp_path):  # noqa: F811
 
     text = "".join(page.extract_text() for page in PdfReader(label).pages)
     assert "1.85" in text and "Hot-rolled coil" in text and shown["pf_id"] in text.replace("\n", "")
+
+
+def test_compute_a_product_system(cli, tmp_path):  # noqa: F811
+    from parkzero.registry import io as registry_io
+    from parkzero.registry.scope import Scope
+    from parkzero.store import open_store
+    from tests.footprint.test_systems import document, make_plant
+
+    with open_store(f"duckdb:///{tmp_path / 'p.duckdb'}") as store:  # the database the command is configured with
+        registry_io.import_registry(store, Scope.system(), SMALL_PARK)
+        _, pf_id = make_plant(store)
+    (tmp_path / "system.json").write_text(json.dumps(document(pf_id)), encoding="utf-8")
+    out = cli("footprint", "compute", str(tmp_path / "system.json"), "--park", "p1", "--product", "coil",
+              "--format", "json")  # fmt: skip
+    footprints_part, hot_part = out.stdout.split("\n]\n", 1)
+    values = {r["product"]: r["kgco2e_per_unit"] for r in json.loads(footprints_part + "\n]")}
+    # the figures of tests/footprint/test_systems.py: 43,865.2 kgCO2e / 1,250 t and 43,438.68 / 900 t
+    assert values["billet"] == pytest.approx(35.09216) and values["coil"] == pytest.approx(48.2652)
+    hot = json.loads(hot_part)
+    assert sum(r["kgco2e"] for r in hot) == pytest.approx(48.2652, abs=1e-5)
+    assert hot[0]["share_pct"] >= hot[-1]["share_pct"]  # biggest first
+    bad = cli("footprint", "compute", str(tmp_path / "nope.json"), "--park", "p1", check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr

@@ -297,3 +297,60 @@ def label_command(
         pdf = carbon_label_pdf(store, SYSTEM, park, footprint_id, footprint_url=url, lang=lang)
     out.write_bytes(pdf)
     err.print(f"carbon label written to {out}")
+
+
+@footprint_app.command("compute")
+def compute_command(
+    document: Annotated[
+        Path, typer.Argument(help="A product-system document (TOML or JSON; see footprint/systems.py).")
+    ],
+    park: ParkOpt,
+    product: Annotated[str | None, typer.Option(help="Show the contributions (hot spots) of this product.")] = None,
+    inventory: Annotated[
+        int | None, typer.Option(help="Allocate this inventory's facility emissions and reconcile.")
+    ] = None,
+    basis: Annotated[
+        str, typer.Option(help="Allocation basis of the inventory: output_mass, energy or economic.")
+    ] = "output_mass",
+    monte_carlo: Annotated[int, typer.Option(help="Monte Carlo draws on the uncertain inputs (0: none).")] = 0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Footprints of every product of a system built from the tenant's metered energy, supplier footprints and
+    secondary factors, all from one factorisation; with --inventory, facility emissions allocated and the sum
+    reconciled with the inventory (the difference shown)."""
+    from parkzero.footprint import engine, systems
+
+    doc = systems.load_document(document)
+    with _store() as store:
+        if inventory is not None:
+            rec = systems.allocate_inventory(store, SYSTEM, park, doc, inventory, basis=basis)
+            system = rec.system
+        else:
+            rec = None
+            system, _ = systems.build_system(store, SYSTEM, park, doc)
+    fact = engine.factorise(system)
+    values = engine.footprints(fact)
+    units = {p.code: p.declared_unit for p in system.products}
+    spread = engine.monte_carlo(system, monte_carlo, seed=1) if monte_carlo else {}
+    rows = []
+    for code, value in values.items():
+        row = {"product": code, "kgco2e_per_unit": round(value, 6), "declared_unit": units.get(code)}
+        if code in spread:
+            d = spread[code]
+            row.update({"p2_5": round(d.p2_5, 6), "p97_5": round(d.p97_5, 6)})
+        rows.append(row)
+    emit(rows, fmt, title=f"Footprints of {document.name} (one factorisation)")
+    if product:
+        hot = engine.contributions(fact, product)
+        emit([{"kind": c.kind, "input": c.code, "source": c.source, "kgco2e": round(c.kgco2e, 6),
+               "share_pct": round(c.share_pct, 2)} for c in hot], fmt, title=f"Hot spots of {product}")  # fmt: skip
+    if rec is not None:
+        emit([{"product": p.product, "output": p.output, "consumed_inside": p.consumed_inside,
+               "facility_kgco2e_per_unit": round(p.facility_kgco2e, 6), "total_tco2e": round(p.total_tco2e, 3)}
+              for p in rec.products], fmt, title=f"Facility emissions allocated by {rec.basis}")  # fmt: skip
+        err.print(
+            f"inventory {rec.inventory_tco2e:,.3f} tCO2e; allocated over products {rec.facility_tco2e:,.3f} tCO2e;"
+            f" difference {rec.difference_tco2e:,.3f} tCO2e"
+            + (f" ({rec.difference_pct:.2f} %)" if rec.difference_pct is not None else "")
+            + f"; over delivered output {rec.facility_delivered_tco2e:,.3f} tCO2e"
+        )
