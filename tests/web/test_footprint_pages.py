@@ -66,3 +66,14 @@ def test_a_published_footprint_links_its_label(login, with_footprints):
     assert len(links) == 1  # the published coil only
     r = client.get(links[0])
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+
+
+def test_hot_spots_of_a_computed_footprint(login, web_store):
+    hot = [{"kind": "energy", "input": "steel.eaf", "source": "cn-electricity 2025.1", "kgco2e": 19.8, "share_pct": 41.0},
+           {"kind": "supplier", "input": "alloy", "source": "supplier:Alloy Co.", "kgco2e": 20.0, "share_pct": 41.4}]  # fmt: skip
+    records.create(web_store, enterprise_scope(web_store, "steel"), "p1", footprint("steel-coil", "steel", 48.3),
+                   analysis={"hot_spots": hot})  # fmt: skip
+    html = login("steel-user").get("/footprints", params={"lang": "en"}).text
+    table = re.search(r'<table class="table" data-hot-spots="\d+">(.*?)</table>', html, re.S)
+    assert table and "steel.eaf" in table.group(1) and "Supplier footprint" in table.group(1)
+    assert "19.800" in table.group(1) and "41.4" in table.group(1)

@@ -313,6 +313,13 @@ def compute_command(
         str, typer.Option(help="Allocation basis of the inventory: output_mass, energy or economic.")
     ] = "output_mass",
     monte_carlo: Annotated[int, typer.Option(help="Monte Carlo draws on the uncertain inputs (0: none).")] = 0,
+    save: Annotated[
+        bool, typer.Option(help="Record --product's footprint as a draft PACT footprint for review.")
+    ] = False,
+    dqi: Annotated[
+        str | None,
+        typer.Option(help='PACT v2.3 data quality ratings as JSON (needed from 2025): {"coveragePercent": 100, ...}'),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Footprints of every product of a system built from the tenant's metered energy, supplier footprints and
@@ -321,7 +328,19 @@ def compute_command(
     from parkzero.footprint import engine, systems
 
     doc = systems.load_document(document)
+    if save and not product:
+        raise ValidationFailed("--save records the footprint of --product: name the product")
+    try:
+        ratings = json.loads(dqi) if dqi else None
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(f"--dqi is not JSON: {exc}") from None
     with _store() as store:
+        if save:
+            from parkzero.footprint import results
+
+            saved = results.record_computed(store, SYSTEM, park, doc, product, inventory_id=inventory, basis=basis,
+                                            dqi=ratings)  # fmt: skip
+            err.print(f"recorded as draft footprint {saved['id']} ({saved['pf_id']}); submit it for verification")
         if inventory is not None:
             rec = systems.allocate_inventory(store, SYSTEM, park, doc, inventory, basis=basis)
             system = rec.system

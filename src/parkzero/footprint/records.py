@@ -90,12 +90,14 @@ def list_footprints(store: Store, scope: Scope, park_code: str) -> list[dict]:
     pid = repo.park_id(store, scope, park_code)
     where, params = _visible(scope)
     rows = store.db.fetchdicts(
-        f"SELECT {_COLS}, document FROM footprints WHERE park_id = ?{where} ORDER BY id", [pid, *params]
+        f"SELECT {_COLS}, document, analysis FROM footprints WHERE park_id = ?{where} ORDER BY id", [pid, *params]
     )
     for row in rows:
         doc = json.loads(row.pop("document"))
+        analysis = row.pop("analysis")
         row["product_name"] = doc.get("productNameCompany")
         row["product_ids"] = doc.get("productIds") or []
+        row["hot_spots"] = (json.loads(analysis).get("hot_spots") or [])[:5] if analysis else []
     return rows
 
 
@@ -104,13 +106,14 @@ def get(store: Store, scope: Scope, park_code: str, footprint_id: int) -> dict:
     pid = repo.park_id(store, scope, park_code)
     where, params = _visible(scope)
     rows = store.db.fetchdicts(
-        f"SELECT {_COLS}, document FROM footprints WHERE park_id = ? AND id = ?{where}",
+        f"SELECT {_COLS}, document, analysis FROM footprints WHERE park_id = ? AND id = ?{where}",
         [pid, footprint_id, *params],
     )
     if not rows:
         raise NotFound(f"no footprint {footprint_id} in park {park_code!r} (or not visible to you)")
     rec = rows[0]
     rec["document"] = json.loads(rec["document"])
+    rec["analysis"] = None if rec["analysis"] is None else json.loads(rec["analysis"])
     return rec
 
 
@@ -149,8 +152,11 @@ def create(
     origin: str = "computed",
     supplier: str | None = None,
     source: str = "<input>",
+    analysis: dict | None = None,
 ) -> dict:
-    """Record a footprint as a draft (or, from a supplier, as received). Nothing is written if it is invalid."""
+    """Record a footprint as a draft (or, from a supplier, as received). Nothing is written if it is invalid.
+
+    `analysis` (JSON-able) is what the computation knows beside the document: hot spots, provenance."""
     scope.require_write()
     if origin not in ORIGINS:
         raise ValidationFailed(f"origin must be one of {', '.join(ORIGINS)}")
@@ -173,7 +179,7 @@ def create(
         store.db.execute(
             "INSERT INTO footprints (pf_id, park_id, enterprise_id, product_id, status, pact_status, origin, supplier,"
             " spec_version, declared_unit, pcf_kgco2e, primary_data_share_pct, preceding_pf_id, document, created_by,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, analysis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc["id"],
                 pid,
@@ -191,6 +197,7 @@ def create(
                 json.dumps(doc, ensure_ascii=False),
                 scope.actor,
                 _now(),
+                None if analysis is None else json.dumps(analysis, ensure_ascii=False, default=str),
             ),
         )
         row = store.db.fetchone("SELECT id FROM footprints WHERE pf_id = ?", (doc["id"],))

@@ -171,7 +171,7 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             origin TEXT NOT NULL, supplier TEXT, spec_version TEXT NOT NULL, declared_unit TEXT NOT NULL,
             pcf_kgco2e DOUBLE PRECISION NOT NULL, primary_data_share_pct DOUBLE PRECISION,
             preceding_pf_id TEXT, document TEXT NOT NULL, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
-            published_at TIMESTAMPTZ, served_versions TEXT)""",
+            published_at TIMESTAMPTZ, served_versions TEXT, analysis TEXT)""",
         f"""CREATE TABLE footprint_events (id {_ID}, footprint_id BIGINT NOT NULL, logged_at TIMESTAMPTZ NOT NULL,
             actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, body TEXT, evidence_id BIGINT)""",
         f"""CREATE TABLE pact_clients (id {_ID}, client_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,
