@@ -106,3 +106,7 @@ def test_compute_a_product_system(cli, tmp_path):  # noqa: F811
     assert hot[0]["share_pct"] >= hot[-1]["share_pct"]  # biggest first
     bad = cli("footprint", "compute", str(tmp_path / "nope.json"), "--park", "p1", check=False)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    # no co-product process in this system: the sensitivity table is empty, and says so by being empty
+    sens = cli("footprint", "compute", str(tmp_path / "system.json"), "--park", "p1", "--product", "coil",
+               "--sensitivity", "--format", "csv")  # fmt: skip
+    assert sens.returncode == 0 and "billet" in sens.stdout and "Traceback" not in sens.stderr

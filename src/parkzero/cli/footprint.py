@@ -122,12 +122,15 @@ def _transition(action: str):
         footprint_id: int,
         park: ParkOpt,
         comment: Annotated[str | None, typer.Option(help="Why (needed to reject).")] = None,
+        evidence: Annotated[
+            int | None, typer.Option(help="An evidence file id (parkzero activity evidence upload) backing the step.")
+        ] = None,
         fmt: FormatOpt = Format.table,
     ) -> None:
         from parkzero.footprint import records
 
         with _store() as store:
-            rec = records.transition(store, SYSTEM, park, footprint_id, action, comment)
+            rec = records.transition(store, SYSTEM, park, footprint_id, action, comment, evidence)
         emit([{k: rec[k] for k in _LIST_COLS}], fmt, title=f"Footprint {footprint_id}: {action}")
 
     command.__doc__ = f"{action.capitalize()} a footprint (draft -> submitted -> verified -> published)."
@@ -316,6 +319,9 @@ def compute_command(
     save: Annotated[
         bool, typer.Option(help="Record --product's footprint as a draft PACT footprint for review.")
     ] = False,
+    sensitivity: Annotated[
+        bool, typer.Option(help="--product's footprint under each allocation method its co-product processes allow.")
+    ] = False,
     dqi: Annotated[
         str | None,
         typer.Option(help='PACT v2.3 data quality ratings as JSON (needed from 2025): {"coveragePercent": 100, ...}'),
@@ -363,6 +369,11 @@ def compute_command(
         hot = engine.contributions(fact, product)
         emit([{"kind": c.kind, "input": c.code, "source": c.source, "kgco2e": round(c.kgco2e, 6),
                "share_pct": round(c.share_pct, 2)} for c in hot], fmt, title=f"Hot spots of {product}")  # fmt: skip
+    if sensitivity and product:
+        table = engine.allocation_sensitivity(system, product)
+        emit([{"process": process, "method": method, "kgco2e_per_unit": round(value, 6)}
+              for process, methods in table.items() for method, value in methods.items()],
+             fmt, title=f"{product} under each allocation method")  # fmt: skip
     if rec is not None:
         emit([{"product": p.product, "output": p.output, "consumed_inside": p.consumed_inside,
                "facility_kgco2e_per_unit": round(p.facility_kgco2e, 6), "total_tco2e": round(p.total_tco2e, 3)}
