@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from parkzero import review
 from parkzero.accounting import engine
 from parkzero.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from parkzero.factors import library
@@ -238,21 +239,12 @@ def transition(
     comment: str | None = None,
     evidence_id: int | None = None,
 ) -> dict:
-    """submit | verify | reject | close, with the role checks of the lifecycle."""
-    if action not in TRANSITIONS:
-        raise ValidationFailed(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}")
+    """submit | verify | reject | close, with the role checks of the lifecycle (`parkzero.review`)."""
+    review.check_step(scope, action, TRANSITIONS, None, comment, f"inventory {inventory_id}")
     inv = get(store, scope, park_code, inventory_id)
-    sources, target = TRANSITIONS[action]
-    if action in ("verify", "reject"):
-        if not (scope.is_system or scope.role == "verifier"):
-            raise Forbidden(f"only a verifier may {action} an inventory")
-        if action == "reject" and not comment:
-            raise ValidationFailed("say why the inventory goes back to draft")
-    else:
-        scope.require_write()
+    if action not in review.REVIEW_ACTIONS:
         _require_owner(scope, inv["enterprise_id"])
-    if inv["status"] not in sources:
-        raise Conflict(f"inventory {inventory_id} is {inv['status']}; {action} needs {' or '.join(sources)}")
+    target = review.check_step(scope, action, TRANSITIONS, inv["status"], comment, f"inventory {inventory_id}")
     with store.db.write_lock, store.db.transaction():
         now = datetime.now(UTC)
         store.db.execute(

@@ -23,6 +23,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from parkzero import review
 from parkzero.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from parkzero.footprint import pact
 from parkzero.footprint.partners import Partner
@@ -227,20 +228,10 @@ def transition(
     comment: str | None = None,
     evidence_id: int | None = None,
 ) -> dict:
-    """submit | verify | reject | publish, with the role checks of the lifecycle."""
-    if action not in TRANSITIONS:
-        raise ValidationFailed(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}")
+    """submit | verify | reject | publish, with the role checks of the lifecycle (`parkzero.review`)."""
+    review.check_step(scope, action, TRANSITIONS, None, comment, f"footprint {footprint_id}")
     rec = get(store, scope, park_code, footprint_id)
-    sources, target = TRANSITIONS[action]
-    if action in ("verify", "reject"):
-        if not (scope.is_system or scope.role == "verifier"):
-            raise Forbidden(f"only a verifier may {action} a footprint")
-        if action == "reject" and not comment:
-            raise ValidationFailed("say why the footprint goes back to draft")
-    else:
-        scope.require_write()
-    if rec["status"] not in sources:
-        raise Conflict(f"footprint {footprint_id} is {rec['status']}; {action} needs {' or '.join(sources)}")
+    target = review.check_step(scope, action, TRANSITIONS, rec["status"], comment, f"footprint {footprint_id}")
     served = ""
     if action == "publish":  # served under /2 and /3 where it converts; the conversions are decided now, once
         served = ",".join(v for v in ("2", "3") if _converts(rec["document"], v))
