@@ -1,6 +1,6 @@
 """The PACT host against a running `parkzero serve --tls-self-signed` (HTTPS on loopback), case by case from the
 conformance test list of the PACT conformance service (v2 test cases 1-12, 14.A, 15-17, 20, 21; v3 test cases
-1-12, 15-17, 20-37). Test cases 13 and 14.B need the host to call back a public webhook, and 18/19 an OpenID
+1-12, 15-17, 20-39). Test cases 13 and 14.B need the host to call back a public webhook, and 18/19 an OpenID
 provider apart from the host: they are not here.
 
 The world: park p1 with the tenants "steel" and "office". Steel has three published footprints shared with the
@@ -462,8 +462,8 @@ def test_20_v2_filter_errors(host):
         assert r.status_code == 400 and r.json()["code"] in ("NotImplemented", "BadRequest")  # 'or' is not in v2.3
 
 
-# -- v3 test cases 20-37: query filters ----------------------------------------------------------------
-def test_20_to_37_v3_filters(host):
+# -- v3 test cases 20-39: query filters ----------------------------------------------------------------
+def test_20_to_39_v3_filters(host):
     ids = host.ids
     everything = {ids[n] for n in SHARED}
     assert _listed(host, "3", {"productId": "urn:pact:p1.parkzero:product-id:coil"}) == {ids["coil"]}  # 20
@@ -481,6 +481,12 @@ def test_20_to_37_v3_filters(host):
     assert _listed(host, "3", {"geography": "XX"}) == set()  # 32
     assert _listed(host, "3", {"classification": "urn:bogus:classification:abc"}) == set()  # 33
     assert _listed(host, "3", {"validOn": "1900-01-01T00:00:00Z"}) == set()  # 34
+    assert _listed(host, "3", {"validAfter": "2099-12-31T23:59:59Z"}) == set()  # 35
+    assert _listed(host, "3", {"validBefore": "1900-01-01T00:00:00Z"}) == set()  # 36
+    assert _listed(host, "3", {"status": "BogusStatusx1y2z3"}) == set()  # 37: an unknown status matches nothing
+    assert _listed(host, "3", {"status": "BogusStatusq", "productId": "urn:bogus:product:abc"}) == set()  # 38
+    bogus = [("companyId", f"urn:bogus:company:{n}") for n in ("a1", "b2", "c3")]
+    assert _listed(host, "3", bogus) == set()  # 39
 
 
 def test_24_25_26_v3_validity_filters(host):
