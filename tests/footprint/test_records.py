@@ -139,3 +139,29 @@ def test_a_footprint_is_served_in_the_versions_it_converts_to(park):
     assert {d["id"] for d in records.for_partner(park, partner, "2")} == {served["v2"]["pf_id"]}
     assert {d["id"] for d in records.for_partner(park, partner, "3")} == {served["v2"]["pf_id"], served["v3"]["pf_id"]}
     assert records.one_for_partner(park, partner, served["v3"]["pf_id"], "2") is None
+
+
+def test_postgresql_refuses_changing_a_published_footprint(pg_store):
+    """Beside the code: the database itself keeps a published footprint as it was (deprecation aside)."""
+    import psycopg
+
+    from parkzero.registry import io as registry_io
+    from tests.conftest import SMALL_PARK
+
+    registry_io.import_registry(pg_store, SYSTEM, SMALL_PARK)
+    rec = records.create(pg_store, SYSTEM, "p1", _coil(1.85), enterprise_code="steel")
+    for action in ("submit", "verify", "publish"):
+        records.transition(pg_store, SYSTEM, "p1", rec["id"], action)
+    for sql in (
+        "UPDATE footprints SET pcf_kgco2e = 1.0 WHERE id = ?",
+        "UPDATE footprints SET document = replace(document, '1.85', '1.0') WHERE id = ?",
+        "UPDATE footprints SET status = 'draft' WHERE id = ?",
+        "DELETE FROM footprints WHERE id = ?",
+    ):
+        with pytest.raises(psycopg.errors.RaiseException, match="is published"):
+            pg_store.db.execute(sql, (rec["id"],))
+    # a deprecation is allowed: only the status words change
+    new = records.new_version(pg_store, SYSTEM, "p1", rec["id"], _coil(1.70))
+    for action in ("submit", "verify", "publish"):
+        records.transition(pg_store, SYSTEM, "p1", new["id"], action)
+    assert records.get(pg_store, SYSTEM, "p1", rec["id"])["pact_status"] == "Deprecated"

@@ -188,6 +188,24 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             base_url TEXT NOT NULL, version TEXT NOT NULL, client_id TEXT NOT NULL, client_secret TEXT NOT NULL,
             ca_pem TEXT, created_by TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, UNIQUE (park_id, name))""",
         "CREATE INDEX IF NOT EXISTS footprint_events_fp ON footprint_events (footprint_id)",
+        # PostgreSQL also refuses, in the database, any change to a published footprint but its deprecation
+        # (status and statusComment of the document, pact_status), and its deletion
+        (
+            POSTGRES,
+            "CREATE OR REPLACE FUNCTION pz_published_footprint() RETURNS trigger LANGUAGE plpgsql AS"
+            " 'BEGIN IF OLD.status = ''published'' THEN"
+            " IF TG_OP = ''DELETE'' THEN RAISE EXCEPTION ''footprint % is published'', OLD.pf_id; END IF;"
+            " IF NEW.status <> OLD.status OR NEW.pcf_kgco2e <> OLD.pcf_kgco2e OR NEW.declared_unit <> OLD.declared_unit"
+            " OR (NEW.document::jsonb - ''status'' - ''statusComment'')"
+            " <> (OLD.document::jsonb - ''status'' - ''statusComment'')"
+            " THEN RAISE EXCEPTION ''footprint % is published: a correction is a new version'', OLD.pf_id; END IF;"
+            " END IF; IF TG_OP = ''DELETE'' THEN RETURN OLD; END IF; RETURN NEW; END'",
+        ),
+        (
+            POSTGRES,
+            "CREATE TRIGGER footprints_published BEFORE UPDATE OR DELETE ON footprints"
+            " FOR EACH ROW EXECUTE FUNCTION pz_published_footprint()",
+        ),
     ],
 ]
 
