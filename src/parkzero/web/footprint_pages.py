@@ -33,7 +33,8 @@ def footprints_page(request: Request, park: str | None = None) -> Response:
     except ParkzeroError as exc:
         return pages.error_page(request, exc.status, exc.detail, scope)
     names = {
-        r[0]: r[1] for r in store.db.fetchall("SELECT id, name FROM enterprises WHERE park_id = ?", (park_rec["id"],))
+        r[0]: t.name({"name": r[1], "name_zh": r[2]})
+        for r in store.db.fetchall("SELECT id, name, name_zh FROM enterprises WHERE park_id = ?", (park_rec["id"],))
     }
     own = [r for r in rows if r["origin"] != "supplier"]
     received = [r for r in rows if r["origin"] == "supplier"]
