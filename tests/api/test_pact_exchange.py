@@ -185,3 +185,11 @@ def test_z_supply_chain_view(hosts):
 
     steel_on_c = exchange.overview(customer.store, enterprise_scope(customer.store, "steel"), "p1")
     assert steel_on_c == {"suppliers": [], "requests": [], "footprints": []}
+
+
+def test_a_refused_request_is_kept_as_failed(hosts):
+    supplier, customer = hosts
+    with pytest.raises(PactRemoteError):
+        exchange.request(customer.store, SYSTEM, "p1", "supplier-wrong", [COIL], f"{customer.url}/2/events")
+    failed = [r for r in records.requests(customer.store, SYSTEM, "p1") if r["connection"] == "supplier-wrong"]
+    assert [r["state"] for r in failed] == ["failed"]

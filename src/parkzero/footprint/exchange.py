@@ -143,9 +143,18 @@ def request(
         data["comment"] = comment
     event = new_event("RequestCreated", conn["version"], events_url, data)
     pact.parse_event(event, conn["version"])  # what we send is spec-valid
-    client_of(conn).send_event(event)
+    # kept before it is sent, so that an answer arriving at once finds it; marked failed if the host refuses
     records.log_pact_event(store, conn["park_id"], direction="out", spec=conn["version"], event=event, state="sent",
                            enterprise_id=conn["enterprise_id"], connection=conn["name"])  # fmt: skip
+    try:
+        client_of(conn).send_event(event)
+    except Exception:
+        with store.db.write_lock, store.db.transaction():
+            store.db.execute(
+                "UPDATE pact_events SET state = 'failed' WHERE park_id = ? AND direction = 'out' AND event_id = ?",
+                (conn["park_id"], event["id"]),
+            )
+        raise
     return event
 
 
