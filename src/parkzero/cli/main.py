@@ -554,6 +554,10 @@ from parkzero.cli import footprint as _footprint  # noqa: E402 - the footprint c
 
 _footprint.register(app)
 
+from parkzero.cli import pathway as _pathway  # noqa: E402 - the pathway commands join the app defined above
+
+_pathway.register(app)
+
 
 def run() -> None:
     """Entry point: no traceback for a user's error unless --debug."""
