@@ -40,3 +40,19 @@ def test_bad_values_are_said(cli, tmp_path):  # noqa: F811
     bad.write_text("{}")
     unknown = cli("pathway", "evaluate", "no-such-set", "--values", str(bad), check=False)
     assert unknown.returncode == 1 and "zcp_910" in unknown.stderr
+
+
+def test_targets_and_the_macc(cli):  # noqa: F811
+    targets = {r["code"]: r for r in json.loads(cli("pathway", "targets", "--format", "json").stdout)}
+    assert (
+        targets["sh-energy-intensity-2025"]["value"] == 14.0
+        and "沪府发〔2022〕7号" in targets["sh-peak-2030"]["source"]
+    )
+    out = cli("pathway", "macc", "--year", "2030", "--grid-factor", "0.5", "--format", "json")
+    rows = json.loads(out.stdout)
+    costs = [r["cost_cny_per_tco2e"] for r in rows]
+    assert costs == sorted(costs)  # cheapest first
+    assert rows[-1]["cumulative_tco2e"] == round(sum(r["abatement_tco2e"] for r in rows), 1)  # widths add up
+    assert (
+        "building-energy-management" in out.stderr and "baseline" in out.stderr
+    )  # share-of-baseline measures are named, not dropped silently

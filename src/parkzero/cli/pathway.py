@@ -79,3 +79,46 @@ def evaluate_command(
                          ("on unverified figures", card.unverified)):  # fmt: skip
         if codes:
             err.print(f"{label}: {', '.join(codes)}")
+
+
+@pathway_app.command("targets")
+def targets_command(
+    file: Annotated[
+        Path | None,
+        typer.Option(help="A targets TOML file (default: the shipped national, Shanghai and company targets)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Targets with their source: peak, neutrality, caps, intensity and share targets."""
+    from parkzero.pathway import targets
+
+    emit([{"code": t.code, "subject": t.subject, "kind": t.kind, "base_year": t.base_year, "target_year": t.target_year,
+           "value": t.value, "unit": t.unit, "source": t.source} for t in targets.load_targets(file)],
+         fmt, title="Targets")  # fmt: skip
+
+
+@pathway_app.command("macc")
+def macc_command(
+    year: Annotated[int, typer.Option(help="The year the curve is drawn for.")] = 2030,
+    discount_rate: Annotated[float, typer.Option(help="Real discount rate for the annuities (0.06 = 6 %).")] = 0.06,
+    grid_factor: Annotated[
+        float | None, typer.Option(help="Grid factor of that year [tCO2/MWh] for measures that save electricity.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option(help="A measures TOML file (default: the shipped library).")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Marginal abatement cost curve: cost per tCO2e (annualised capex + opex - savings) / annual abatement,
+    cheapest first, with the cumulative abatement."""
+    from parkzero.pathway import measures
+
+    library = measures.load_measures(file)
+    shared = [m for m in library if m.abatement_share]  # their abatement is a share of a subject's baseline
+    for m in shared:
+        err.print(
+            f"{m.code}: abates {m.abatement_share:.0%} of {m.subject or 'the park'}'s baseline: not on a curve without one"
+        )
+    fixed = [m for m in library if not m.abatement_share]
+    rows = measures.macc(fixed, discount_rate, year, grid_factor_tco2_per_mwh=grid_factor)
+    emit([{"measure": r.code, "kind": r.kind, "cost_cny_per_tco2e": round(r.cost_cny_per_tco2e, 1),
+           "abatement_tco2e": round(r.abatement_tco2e, 1), "cumulative_tco2e": round(r.cumulative_tco2e, 1),
+           "annual_cost_cny": round(r.annual_cost_cny)} for r in rows], fmt, title=f"MACC {year}")  # fmt: skip
