@@ -57,9 +57,7 @@ def import_command(
     if origin not in ("imported", "supplier"):
         raise ValidationFailed("--origin is imported or supplier")
     docs = pact.read_documents(file)
-    for i, doc in enumerate(docs):  # validate all before writing any
-        records.validated(doc, f"{file.name} footprint {i + 1}")
-    with _store() as store:
+    with _store() as store:  # one transaction: a footprint that fails validation leaves none of the file written
         created = []
         with store.db.write_lock, store.db.transaction():
             for i, doc in enumerate(docs):

@@ -257,11 +257,13 @@ def connections(store: Store, scope: Scope, park_code: str) -> list[dict]:
     )
 
 
-def overview(store: Store, scope: Scope, park_code: str) -> dict:
+def overview(store: Store, scope: Scope, park_code: str, footprints: list[dict] | None = None) -> dict:
     """The supply-chain view of what the caller may see: per enterprise its suppliers (connections and the
     footprints received from each), its requests waiting for an answer (sent) and to be answered (received),
-    and per own footprint its primary-data share [%]."""
-    footprints = records.list_footprints(store, scope, park_code)
+    and per own footprint its primary-data share [%]. `footprints`: the caller's `records.list_footprints`, when
+    it has read them already."""
+    if footprints is None:
+        footprints = records.list_footprints(store, scope, park_code)
     requests = records.requests(store, scope, park_code)
     suppliers: dict[tuple[int | None, str], dict] = {}
     for c in connections(store, scope, park_code):

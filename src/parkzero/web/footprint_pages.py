@@ -28,8 +28,8 @@ def footprints_page(request: Request, park: str | None = None) -> Response:
     if park_rec is None or scope.role == "partner":
         return pages.error_page(request, 404, t("error.no_park"), scope)
     try:
-        view = exchange.overview(store, scope, park_rec["code"])
         rows = records.list_footprints(store, scope, park_rec["code"])
+        view = exchange.overview(store, scope, park_rec["code"], rows)
     except ParkzeroError as exc:
         return pages.error_page(request, exc.status, exc.detail, scope)
     names = {
