@@ -55,7 +55,7 @@ MEASURE_KINDS = (
     "other",
 )
 OFFSET_KINDS = ("offsets",)  # reduce net emissions only: they never lower the subject's gross emissions
-CO_BENEFIT_KEYS = ("so2_t", "nox_t", "pm_t")  # air pollutants avoided per unit and year [t/yr]
+CO_BENEFIT_KEYS = ("so2_t", "nox_t", "pm_t", "voc_t")  # air pollutants avoided per unit and year [t/yr]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,9 +97,14 @@ class Measure:
         Measures of one group cannot coexist (EAF vs H2-DRI for the same furnace); such measures have one unit.
     max_units : int
         Units that may be built (PV blocks), >= 1.
+    fuel_saved_per_year : dict of str to float
+        Fuel or process activity avoided per unit at full ramp, keyed by an activity code of the pollutant factors
+        whose name carries its unit (``natural_gas_m3``, ``coal_t``) [unit/yr]; negative for activity added. The
+        co-benefits model (`parkzero.pathway.pollution`) turns it, with ``grid_mwh_saved_per_year``, into air
+        pollutants; it does not change the CO2 abatement stated above.
     co_benefits : dict of str to float
-        Air pollutants avoided per unit and year at full ramp [t/yr], keys from `CO_BENEFIT_KEYS` (filled by the
-        co-benefits model; empty until then).
+        Air pollutants avoided per unit and year at full ramp [t/yr], keys from `CO_BENEFIT_KEYS`, when stated
+        directly (measured); empty to have them computed from ``fuel_saved_per_year``.
     source : str
         Where the figures come from.
     assumption : str
@@ -122,6 +127,7 @@ class Measure:
     latest_year: int = 2060
     exclusive_group: str | None = None
     max_units: int = 1
+    fuel_saved_per_year: dict[str, float] = field(default_factory=dict)
     co_benefits: dict[str, float] = field(default_factory=dict)
     source: str = ""
     assumption: str = ""
@@ -206,6 +212,9 @@ def measure_issues(measures: Sequence[Measure]) -> list[Issue]:
         if m.exclusive_group is not None:
             if m.max_units != 1:
                 issues.append(_issue(code, "max_units", "a measure in an exclusive group has one unit", m.max_units))
+        for name, table in (("fuel_saved_per_year", m.fuel_saved_per_year), ("co_benefits", m.co_benefits)):
+            if not isinstance(table, dict) or not all(isinstance(k, str) and _finite(v) for k, v in table.items()):
+                issues.append(_issue(code, name, "must map names to finite numbers", table))
         unknown = sorted(set(m.co_benefits) - set(CO_BENEFIT_KEYS))
         if unknown:
             issues.append(_issue(code, "co_benefits", f"unknown key(s); use {', '.join(CO_BENEFIT_KEYS)}", unknown))
