@@ -40,11 +40,9 @@ def _visible(scope: Scope) -> tuple[str, list]:
     """Owners see theirs; a verifier sees its park's submitted work; a regulator sees closed park inventories."""
     if scope.role == "verifier":
         return " AND park_id = ? AND status <> 'draft'", [scope.park_id if scope.park_id is not None else -1]
-    if scope.role == "regulator":
-        return (
-            " AND park_id = ? AND enterprise_id IS NULL AND status = 'closed'",
-            [scope.park_id if scope.park_id is not None else -1],
-        )
+    if scope.role == "regulator":  # a district regulator (no park) sees every park's closed park inventories
+        park, params = (" AND park_id = ?", [scope.park_id]) if scope.park_id is not None else ("", [])
+        return f"{park} AND enterprise_id IS NULL AND status = 'closed'", params
     return scope.sql_filter("park_id", "enterprise_id")
 
 

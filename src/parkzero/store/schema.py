@@ -207,6 +207,18 @@ MIGRATIONS: list[list[str | tuple[str, str]]] = [
             " FOR EACH ROW EXECUTE FUNCTION pz_published_footprint()",
         ),
     ],
+    # 5: the road to zero (parkzero.pathway): park and tenant targets, and the recognitions (green factories,
+    # green supply chains, green products, zero-carbon units) each park's enterprises hold, with their evidence
+    [
+        f"""CREATE TABLE targets (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT, code TEXT NOT NULL,
+            kind TEXT NOT NULL, target_year INTEGER NOT NULL, base_year INTEGER, value DOUBLE PRECISION,
+            unit TEXT NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL, created_by TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL, UNIQUE (park_id, code))""",
+        f"""CREATE TABLE recognitions (id {_ID}, park_id BIGINT NOT NULL, enterprise_id BIGINT, kind TEXT NOT NULL,
+            level TEXT NOT NULL, year INTEGER NOT NULL, issuer TEXT NOT NULL, list_name TEXT NOT NULL,
+            product TEXT NOT NULL, evidence TEXT NOT NULL, notes TEXT NOT NULL, created_by TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL)""",
+    ],
 ]
 
 
