@@ -4,7 +4,7 @@
     python bench/pathway.py --smoke    # 20 measures, for CI
 
 - `portfolio_s`: the portfolio MILP (`parkzero.pathway.optimise`) choosing among N generated measures and their
-  build years over 2025-2060 for a park like the demo park: 10 tenants (an EAF mini-mill, a cathode plant, a
+  build years over 2025-2060 for the demo park's tenants of `parkzero/pathway/data/demo_scenario.toml`: 10 tenants (an EAF mini-mill, a cathode plant, a
   data centre, offices, labs, the operator; one new tenant from 2028), grid factor from 0.5500 tCO2/MWh (East
   China 2023) declining to an assumed 0.05 in 2060. Targets: the park peaks by 2030, -50 % of its 2025
   emissions in 2040, neutral from 2060 with offsets allowed at a high price (1,000 CNY/t); the mini-mill -30 %
@@ -20,72 +20,17 @@ import time
 
 import numpy as np
 
-from parkzero.pathway.baseline import Tenant, project_baseline
+from parkzero.pathway.baseline import project_baseline
 from parkzero.pathway.measures import Measure
 from parkzero.pathway.optimise import MIP_REL_GAP, PortfolioInput, optimise_portfolio
+from parkzero.pathway.scenario import load_scenario
 from parkzero.pathway.targets import Target
 
 PRICE_CNY_PER_MWH = 620.0  # demo assumption: the flat price level the energy bench uses
-GRID_FACTOR = {2023: 0.5500, 2060: 0.05}  # East China 2023 (DESIGN.md §6), then an assumed linear decline
+GRID_FACTOR = {2023: 0.5500, 2060: 0.05}  # as the demo scenario: East China 2023 (DESIGN.md §6), then assumed
 OFFSET_PRICE_CNY_PER_T = 1000.0  # a deliberately high price: offsets as the last resort
 
-TENANTS = (
-    Tenant(
-        code="steel",
-        activity=300_000,
-        activity_unit="t",
-        growth_pct_per_year={2025: 1.0, 2031: 0.0},
-        direct_tco2e_per_unit=0.10,
-        electricity_mwh_per_unit=0.40,
-    ),
-    Tenant(
-        code="cathode",
-        activity=20_000,
-        activity_unit="t",
-        growth_pct_per_year={2025: 8.0, 2031: 3.0, 2041: 0.0},
-        direct_tco2e_per_unit=0.30,
-        electricity_mwh_per_unit=1.0,
-    ),
-    Tenant(
-        code="datacentre",
-        activity=24_500,
-        activity_unit="MWh_it",
-        growth_pct_per_year={2025: 10.0, 2031: 4.0, 2041: 1.0},
-        electricity_mwh_per_unit=1.35,
-        intensity_change_pct_per_year=-0.5,
-    ),
-    Tenant(
-        code="operator", activity=60_000, activity_unit="m2", direct_tco2e_per_unit=0.005, electricity_mwh_per_unit=0.08
-    ),
-    Tenant(code="design", activity=9_000, activity_unit="m2", growth_pct_per_year=1.0, electricity_mwh_per_unit=0.10),
-    Tenant(code="fintech", activity=8_000, activity_unit="m2", growth_pct_per_year=2.0, electricity_mwh_per_unit=0.12),
-    Tenant(
-        code="biolab",
-        activity=6_000,
-        activity_unit="m2",
-        growth_pct_per_year=3.0,
-        direct_tco2e_per_unit=0.01,
-        electricity_mwh_per_unit=0.25,
-    ),
-    Tenant(code="startups", activity=9_500, activity_unit="m2", growth_pct_per_year=5.0, electricity_mwh_per_unit=0.09),
-    Tenant(
-        code="testing",
-        activity=8_800,
-        activity_unit="m2",
-        growth_pct_per_year=2.0,
-        direct_tco2e_per_unit=0.02,
-        electricity_mwh_per_unit=0.20,
-    ),
-    Tenant(
-        code="packs",
-        activity=8_000,
-        activity_unit="t",
-        growth_pct_per_year={2025: 6.0, 2036: 1.0},
-        direct_tco2e_per_unit=0.05,
-        electricity_mwh_per_unit=1.5,
-        start_year=2028,
-    ),
-)
+TENANTS = tuple(load_scenario().tenants)  # the demo park's tenants (parkzero/pathway/data/demo_scenario.toml)
 
 
 def generate_measures(n: int, seed: int = 7) -> list[Measure]:

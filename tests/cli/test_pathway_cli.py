@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli.test_cli import cli  # noqa: F401 - the fixture
 
 
@@ -56,3 +58,64 @@ def test_targets_and_the_macc(cli):  # noqa: F811
     assert (
         "building-energy-management" in out.stderr and "baseline" in out.stderr
     )  # share-of-baseline measures are named, not dropped silently
+
+
+def test_optimise_the_shipped_demo_scenario(cli):  # noqa: F811
+    out = cli("pathway", "optimise", "--format", "json")
+    plan = json.loads(out.stdout)[0]
+    assert plan["park"] == "baoshan-demo" and plan["status"] == "Optimal"
+    assert {t["code"]: t["met"] for t in plan["targets"]} == {"park-peak-2030": True, "park-neutral-2060": True}
+    # neutral from 2060: net emissions of 2060 are <= 0, the gross residual is covered by offsets
+    assert plan["net_tco2e"]["2060"] <= 1e-6 and plan["neutral_year"] == 2060
+    assert plan["offsets_tco2e"]["2060"] >= plan["emissions_tco2e"]["2060"] - 1e-6  # offsets come in whole units
+    assert plan["net_tco2e"]["2060"] == pytest.approx(plan["emissions_tco2e"]["2060"] - plan["offsets_tco2e"]["2060"])
+    assert plan["peak_year"] <= 2030
+    # every measure that pays for itself is built in 2025; offsets close the gap in 2060
+    built = {b["code"]: (b["year"], b["units"]) for b in plan["builds"]}
+    assert built == {"building-energy-management": (2025, 1), "electric-forklifts": (2025, 1),
+                     "heat-pump-for-gas-boiler": (2025, 1), "rooftop-pv-1mwp": (2025, 8), "vfd-pumps-fans": (2025, 1),
+                     "ccer-offsets-10kt": (2060, 6)}  # fmt: skip
+    # NOx avoided in 2030 (all at full ramp), AP-42 and CEC factors of pollutant_factors.toml:
+    #   forklifts  200 t diesel x 85.11 kg/t - 800 MWh x 0.1029 kg/MWh       = 17.022 - 0.082 = 16.940 t
+    #   heat pump  1e6 Nm3 x 1.6931 kg/1000 Nm3 - 3,244 MWh x 0.1029 kg/MWh  =  1.693 - 0.334 =  1.359 t
+    #   PV         8 x 1,100 MWh x 0.1029 kg/MWh                                               =  0.906 t
+    #   VFDs       1,200 MWh x 0.1029 kg/MWh                                                   =  0.123 t
+    #   building management (a share of the baseline: no activity stated) and offsets          =  0
+    assert plan["air_pollutants_avoided_t"]["nox_t"]["2030"] == pytest.approx(16.940 + 1.359 + 0.906 + 0.123, abs=2e-3)
+
+
+def test_bad_scenarios_name_the_item(cli, tmp_path):  # noqa: F811
+    bad = tmp_path / "scenario.toml"
+    bad.write_text(
+        '[scenario]\nname = "x"\npark = "p"\nfirst_year = 2025\n[grid_factor_tco2_per_mwh]\n2025 = 0.5\n'
+        '[[tenant]]\ncode = "a"\nactivity = 1.0\ncolour = "red"\n'
+        '[[target]]\ncode = "old-peak"\nsubject = "p"\nkind = "absolute_peak"\ntarget_year = 2020\n'
+    )
+    out = cli("pathway", "optimise", str(bad), check=False)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "scenario.toml" in out.stderr and "tenant a" in out.stderr and "colour" in out.stderr
+    bad.write_text(bad.read_text().replace('colour = "red"\n', "direct_tco2e_per_unit = 1.0\n"))
+    out = cli("pathway", "optimise", str(bad), check=False)
+    assert out.returncode == 1 and "old-peak" in out.stderr and "target_year" in out.stderr
+
+
+def test_progress_district_and_recognitions_on_a_store(cli, tmp_path):  # noqa: F811
+    from tests.conftest import SMALL_PARK
+
+    doc = tmp_path / "park.json"
+    doc.write_text(json.dumps(SMALL_PARK, ensure_ascii=False), encoding="utf-8")
+    cli("registry", "import", str(doc))
+    recs = tmp_path / "recognitions.json"
+    recs.write_text(json.dumps({"format": "parkzero-recognitions", "version": 1, "recognitions": [
+        {"park": "p1", "holder": "steel", "kind": "green_factory", "level": "national", "year": 2024,
+         "issuer": "工业和信息化部", "evidence": ["2024年度绿色制造名单"]}]}, ensure_ascii=False))  # fmt: skip
+    out = cli("pathway", "recognitions", "--park", "p1", "--import", str(recs), "--format", "json")
+    assert "recorded 1" in out.stderr and json.loads(out.stdout)[0]["holder"] == "steel"
+    again = cli("pathway", "recognitions", "--park", "p1", "--import", str(recs), check=False)
+    assert again.returncode == 1 and "already held" in again.stderr  # nothing recorded twice
+    assert json.loads(cli("pathway", "progress", "--park", "p1", "--format", "json").stdout) == []
+    rows = json.loads(cli("pathway", "district", "--format", "json").stdout)
+    # no closed inventory yet: the park is listed, with nothing to compare
+    assert rows == [{"park": "p1", "latest_year": None, "total_tco2e": None, "energy_tce": None,
+                     "tco2e_per_10k_cny": None, "core_910_tco2_per_tce": None, "core_910_passed": None,
+                     "targets_off_track": 0, "recognitions": 1}]  # fmt: skip

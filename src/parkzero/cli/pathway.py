@@ -122,3 +122,119 @@ def macc_command(
     emit([{"measure": r.code, "kind": r.kind, "cost_cny_per_tco2e": round(r.cost_cny_per_tco2e, 1),
            "abatement_tco2e": round(r.abatement_tco2e, 1), "cumulative_tco2e": round(r.cumulative_tco2e, 1),
            "annual_cost_cny": round(r.annual_cost_cny)} for r in rows], fmt, title=f"MACC {year}")  # fmt: skip
+
+
+@pathway_app.command("optimise")
+def optimise_command(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="A scenario TOML file (default: the shipped demo park).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Stop HiGHS after this many seconds.")] = 60.0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Choose measures and their years to meet the scenario's targets at least discounted cost (MILP), then
+    print the builds; the pathway (peak year, neutrality, residual, air pollutants avoided, targets) goes to
+    stderr."""
+    from parkzero.pathway import optimise, pollution
+    from parkzero.pathway.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    p = optimise.optimise_portfolio(s.portfolio_input, time_limit_s=time_limit)
+    air = pollution.scenario_co_benefits(p, s.measures, pollution.load_pollutant_factors(),
+                                         renew=s.portfolio_input.renew_at_end_of_life)  # fmt: skip
+    years = [int(y) for y in air.years]
+    if fmt == Format.json:  # the whole plan, series included
+        co = {k: dict(zip(years, v.round(6).tolist(), strict=True)) for k, v in air.avoided_t.items()}
+        co["apeq_t"] = dict(zip(years, air.apeq_t.round(6).tolist(), strict=True))
+        emit([{"scenario": s.name, "park": s.park, **p.as_dict(), "air_pollutants_avoided_t": co}], fmt)
+        return
+    emit([{"measure": b.code, "kind": b.kind, "subject": b.subject or s.park, "year": b.year, "units": b.units,
+           "capex_cny": round(b.capex_cny), "cost_cny_per_tco2e": round(b.levelised_cost_cny_per_tco2e, 1)}
+          for b in p.builds], fmt, title=f"{s.name} ({s.file})")  # fmt: skip
+    first, last = int(p.years[0]), int(p.years[-1])
+    err.print(
+        f"{p.status}, gap {100 * p.mip_gap:.3g} %, {p.solve_s:.2f} s; discounted cost {p.discounted_cost_cny:,.0f} CNY"
+        f" (to {first}); peak {p.peak_year}; neutral from {p.neutral_year or 'never'}; {last}: residual"
+        f" {p.residual_tco2e:,.0f} tCO2e gross, gap to neutrality {p.gap_to_neutrality_tco2e:,.0f} tCO2e"
+    )
+    for y in sorted({min(2030, years[-1]), years[-1]}):
+        i = years.index(y)
+        err.print(f"{y}: air pollutants avoided " + ", ".join(f"{k.removesuffix('_t')} {v[i]:,.2f} t"
+                  for k, v in air.avoided_t.items()) + f" (APeq {air.apeq_t[i]:,.2f} t, SO2-normalised)")  # fmt: skip
+    for t in p.targets:
+        state = "not modelled" if not t.modelled else ("met" if t.met else f"short {t.shortfall_tco2e:,.0f} tCO2e")
+        err.print(f"target {t.code}: {state}{f' ({t.note})' if t.note else ''}")
+
+
+def _store():
+    from parkzero.cli.main import _store as open_configured
+
+    return open_configured()
+
+
+@pathway_app.command("progress")
+def progress_command(
+    park: Annotated[str, typer.Option(help="Park code.")],
+    regime: Annotated[str, typer.Option(help="Regime of the closed inventories judged on.")] = "ghg-protocol",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The park's stored targets (the park's and its tenants'), each judged on its closed inventories."""
+    from parkzero.pathway import district
+    from parkzero.registry.scope import Scope
+
+    rows = [{"target": s.target.code, "subject": s.target.subject, "kind": s.target.kind,
+             "target_year": s.target.target_year, "status": s.progress.status if s.progress else "not judged",
+             "explanation": s.progress.explanation if s.progress else s.reason}
+            for s in district.target_standings(_store(), Scope.system("cli"), park, regime=regime)]  # fmt: skip
+    emit(rows, fmt, title=f"Targets of {park} on its closed {regime} inventories")
+
+
+@pathway_app.command("district")
+def district_command(
+    regime: Annotated[str, typer.Option(help="Regime of the closed inventories compared.")] = "ghg-protocol",
+    report: Annotated[Path | None, typer.Option(help="Also write the report: a .pdf or .xlsx file.")] = None,
+    lang: Annotated[str, typer.Option(help="Report language: en or zh.")] = "en",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every park side by side (closed park-level inventories only): emissions, intensity, 910 core indicator,
+    targets, recognitions and air pollutants."""
+    from parkzero.pathway import district
+    from parkzero.registry.scope import Scope
+
+    parks = [p.as_dict() for p in district.district(_store(), Scope.system("cli"), regime=regime)]
+    if report is not None:
+        from parkzero.reports import district as district_report
+
+        if report.suffix not in (".pdf", ".xlsx"):
+            raise ValidationFailed(f"{report}: the report is a .pdf or an .xlsx file")
+        write = district_report.district_pdf if report.suffix == ".pdf" else district_report.district_xlsx
+        report.write_bytes(write(parks, lang))
+        err.print(f"wrote {report}")
+    emit([{"park": p["park"], "latest_year": p["latest_year"], "total_tco2e": p["total_tco2e"],
+           "energy_tce": p["energy_tce"], "tco2e_per_10k_cny": p["tco2e_per_10k_cny"],
+           "core_910_tco2_per_tce": (p["core_910"] or {}).get("tco2_per_tce"),
+           "core_910_passed": (p["core_910"] or {}).get("passed"),
+           "targets_off_track": sum(t["status"] in ("off track", "missed") for t in p["targets"]),
+           "recognitions": sum(p["recognitions"].values())} for p in parks], fmt,
+         title=f"District: closed {regime} park inventories")  # fmt: skip
+
+
+@pathway_app.command("recognitions")
+def recognitions_command(
+    park: Annotated[str, typer.Option(help="Park code.")],
+    load: Annotated[Path | None, typer.Option("--import", help="Record every recognition of this JSON file.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The park's recognitions (green factories, supply chains, products, zero-carbon units), or import a file."""
+    from parkzero.pathway import records
+    from parkzero.registry.scope import Scope
+
+    store, scope = _store(), Scope.system("cli")
+    if load is not None:
+        try:
+            text = load.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationFailed(f"{load}: cannot read the recognitions ({exc})") from None
+        err.print(f"recorded {len(records.import_recognitions(store, scope, park, text, str(load)))} recognition(s)")
+    emit([{k: ("; ".join(v) if k == "evidence" else v) for k, v in r.items()}
+          for r in records.list_recognitions(store, scope, park)], fmt, title=f"Recognitions in {park}")  # fmt: skip
