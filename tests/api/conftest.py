@@ -210,6 +210,27 @@ def add_ledger(store: Store) -> dict[str, int]:
         )
         ids[f"{ent}-inv"] = inventory.create(store, scope, "p1", 2025, "ghg-protocol", ent)["id"]
     ids.update(add_footprints(store))
+    ids.update(add_pathway(store))
+    return ids
+
+
+def add_pathway(store: Store) -> dict[str, int]:
+    """A target and a recognition per tenant."""
+    from parkzero.pathway import records
+    from parkzero.pathway.targets import Target
+
+    ids = {}
+    for ent in ("steel", "office"):
+        scope = enterprise_scope(store, ent)
+        cap = Target(code=f"{ent}-cap-2035", subject=ent, kind="absolute_cap", target_year=2035, value=100.0,
+                     unit="tCO2e", source=f"{ent} roadmap")  # fmt: skip
+        records.add_target(store, scope, "p1", cap)
+        rec = records.add_recognition(
+            store, scope, "p1",
+            {"holder": ent, "kind": "green_factory", "level": "municipal", "year": 2024,
+             "issuer": "上海市经济和信息化委员会", "evidence": [f"{ent} list entry"]},
+        )  # fmt: skip
+        ids[f"{ent}-rec"] = rec["id"]
     return ids
 
 

@@ -154,6 +154,7 @@ def _cases() -> dict[tuple[str, str], list[Read | Write]]:
         ("GET", "/energy"): [Read("/energy", status=403, page=True)],
         ("GET", "/energy/sizing"): [Read("/energy/sizing", status=403, page=True)],
         ("GET", "/energy/resilience"): [Read("/energy/resilience", status=403, page=True)],
+        ("GET", "/district"): [Read("/district", status=403, page=True)],  # parks side by side: regulators
         # parks and the registry document
         ("GET", f"{V}/parks"): [Read("parks", must=("p1",))],
         ("POST", f"{V}/parks"): [
@@ -582,6 +583,45 @@ def _ledger_cases() -> dict[tuple[str, str], list[Read | Write]]:
         ],
         ("GET", f"{V}/parks/{{park}}/pact/events"): [Read("parks/p1/pact/events")],  # steel's request is not shown
         ("GET", f"{V}/parks/{{park}}/supply-chain"): [Read("parks/p1/supply-chain", must=('"suppliers"', "desk"))],
+        ("GET", f"{V}/parks/{{park}}/targets"): [Read("parks/p1/targets", must=("office-cap-2035",))],
+        ("POST", f"{V}/parks/{{park}}/targets"): [
+            Write(
+                _same(
+                    "POST",
+                    "parks/p1/targets",
+                    json={"code": "steel-neutral", "subject": "steel", "kind": "neutral", "target_year": 2050},
+                ),
+                control="steel",
+                control_status=201,
+            )
+        ],  # fmt: skip
+        ("DELETE", f"{V}/parks/{{park}}/targets/{{code}}"): [
+            Write(_same("DELETE", "parks/p1/targets/steel-cap-2035"), control="steel", control_status=204)
+        ],
+        ("GET", f"{V}/parks/{{park}}/recognitions"): [Read("parks/p1/recognitions", must=('"holder":"office"',))],
+        ("POST", f"{V}/parks/{{park}}/recognitions"): [
+            Write(
+                _same(
+                    "POST",
+                    "parks/p1/recognitions",
+                    json={
+                        "holder": "steel",
+                        "kind": "green_supply_chain",
+                        "level": "national",
+                        "year": 2025,
+                        "issuer": "工业和信息化部",
+                        "evidence": ["steel list entry 2025"],
+                    },
+                ),
+                control="steel",
+                control_status=201,
+            )
+        ],  # fmt: skip
+        ("DELETE", f"{V}/parks/{{park}}/recognitions/{{recognition_id}}"): [
+            Write(_same("DELETE", "parks/p1/recognitions/{steel-rec}"), control="steel", control_status=204)
+        ],
+        ("GET", f"{V}/district"): [Read("district", status=403)],  # parks side by side: not for a tenant
+        ("GET", f"{V}/district/report"): [Read("district/report", status=403)],
         ("POST", f"{V}/parks/{{park}}/energy/savings"): [
             Write(  # steel's meter: office is refused; steel itself gets past visibility to the data check
                 _same(

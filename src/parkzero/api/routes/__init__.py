@@ -7,7 +7,18 @@ import importlib
 
 from fastapi import FastAPI
 
-API_MODULES = ("auth", "registry", "readings", "mappings", "users", "ledger", "reports", "energy", "footprints")
+API_MODULES = (
+    "auth",
+    "registry",
+    "readings",
+    "mappings",
+    "users",
+    "ledger",
+    "reports",
+    "energy",
+    "footprints",
+    "pathway",
+)
 
 
 def include_all(app: FastAPI) -> None:
