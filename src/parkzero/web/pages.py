@@ -587,9 +587,10 @@ def _building_and_dc(store: Store, scope: Scope, park: str, subject: str | None,
 
 def mount(app: FastAPI) -> None:
     """Serve the pages at / and the static files (ECharts, CSS, JS) at /static."""
-    from parkzero.web import energy_pages, footprint_pages
+    from parkzero.web import district_pages, energy_pages, footprint_pages
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(energy_pages.router)
     app.include_router(footprint_pages.router)
+    app.include_router(district_pages.router)
