@@ -42,19 +42,25 @@ def close(store, park: str, year: int, regime: str, enterprise: str | None = Non
     return int(inv["id"])
 
 
+def close_gas_years(store, gas_nm3: dict[int, float]) -> None:
+    """p1's steel works burns `gas_nm3` [Nm3] each year, output value 10,000 x 10^4 CNY; each year's park
+    inventory closed under ghg-protocol and zcp-910; an empty park farpark beside it."""
+    sources.save_source(store, SYSTEM, "p1", STEEL_GAS)
+    for year, nm3 in gas_nm3.items():
+        sources.add_activity(
+            store, SYSTEM, "p1", "steel.gas",
+            {"period_start": local(1, 1, year=year), "period_end": local(12, 31, year=year), "amount": nm3},
+        )  # fmt: skip
+        sources.set_output_value(store, SYSTEM, "p1", "steel", year, 10_000.0)
+        for regime in ("ghg-protocol", "zcp-910"):
+            close(store, "p1", year, regime)
+    registry_io.import_registry(store, SYSTEM, FAR)
+
+
 @pytest.fixture
 def closed(ledger):
     """p1 with three closed park inventories (ghg-protocol and zcp-910) and output values; farpark empty."""
-    sources.save_source(ledger, SYSTEM, "p1", STEEL_GAS)
-    for year, nm3 in GAS_NM3.items():
-        sources.add_activity(
-            ledger, SYSTEM, "p1", "steel.gas",
-            {"period_start": local(1, 1, year=year), "period_end": local(12, 31, year=year), "amount": nm3},
-        )  # fmt: skip
-        sources.set_output_value(ledger, SYSTEM, "p1", "steel", year, 10_000.0)
-        for regime in ("ghg-protocol", "zcp-910"):
-            close(ledger, "p1", year, regime)
-    registry_io.import_registry(ledger, SYSTEM, FAR)
+    close_gas_years(ledger, GAS_NM3)
     return ledger
 
 

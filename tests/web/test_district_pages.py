@@ -13,16 +13,13 @@ import re
 
 import pytest
 
-from parkzero.accounting import sources
 from parkzero.pathway import district, records
 from parkzero.pathway.evaluations import core_indicator_910
 from parkzero.pathway.targets import Target
-from parkzero.registry import io as registry_io
 from parkzero.registry import users
 from parkzero.registry.scope import Scope
 from parkzero.web import district_pages
-from tests.accounting.conftest import STEEL_GAS, local
-from tests.pathway.test_district import FAR, close, regulator
+from tests.pathway.test_district import close_gas_years, regulator
 from tests.web import world
 
 SYSTEM = Scope.system("test")
@@ -31,18 +28,9 @@ GAS_NM3 = {2023: 100_000.0, 2024: 110_000.0}
 
 @pytest.fixture
 def parks(web_store):
-    sources.save_source(web_store, SYSTEM, "p1", STEEL_GAS)
-    for year, nm3 in GAS_NM3.items():
-        sources.add_activity(
-            web_store, SYSTEM, "p1", "steel.gas",
-            {"period_start": local(1, 1, year=year), "period_end": local(12, 31, year=year), "amount": nm3},
-        )  # fmt: skip
-        sources.set_output_value(web_store, SYSTEM, "p1", "steel", year, 10_000.0)
-        for regime in ("ghg-protocol", "zcp-910"):
-            close(web_store, "p1", year, regime)
+    close_gas_years(web_store, GAS_NM3)
     records.add_target(web_store, SYSTEM, "p1", Target(code="p1-cap-2030", subject="p1", kind="absolute_cap",
                                                        target_year=2030, value=200.0, unit="tCO2e"), today_year=2026)  # fmt: skip
-    registry_io.import_registry(web_store, SYSTEM, FAR)
     users.create_user(web_store, SYSTEM, "district-user", world.PASSWORD, "regulator")  # no park: the district
     return web_store
 

@@ -27,10 +27,8 @@ optimiser (`parkzero.pathway.optimise`) handles both.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ import numpy as np
 from parkzero.energy.sizing import capital_recovery_factor
 from parkzero.errors import Issue, ValidationFailed
 from parkzero.pathway.baseline import Baseline
+from parkzero.pathway.datafile import read_toml
 
 MEASURE_KINDS = (
     "pv",
@@ -393,15 +392,7 @@ def load_measures(path: str | Path | None = None) -> list[Measure]:
     ValidationFailed
         Not TOML, unknown fields, or any bad measure (naming its code and the field); nothing is returned then.
     """
-    if path is None:
-        where = "measures.toml"
-        text = resources.files("parkzero.pathway").joinpath("data", "measures.toml").read_text(encoding="utf-8")
-    else:
-        where, text = str(path), Path(path).read_text(encoding="utf-8")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(f"{where}: not valid TOML ({exc})") from None
+    where, doc = read_toml(path, "measures.toml")
     raw = doc.get("measure")
     if not isinstance(raw, list) or not raw:
         raise ValidationFailed(f"{where}: no [[measure]] tables found")

@@ -29,10 +29,8 @@ power; Environ. Sci. Technol. 47 (2013) 12002-12010 on iron and steel), cited fr
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ import numpy as np
 from parkzero.energy.sizing import capital_recovery_factor
 from parkzero.errors import Issue, ValidationFailed
 from parkzero.pathway.baseline import Baseline
+from parkzero.pathway.datafile import read_toml
 from parkzero.pathway.measures import CO_BENEFIT_KEYS, Measure, operating_fraction, unit_abatement_tco2e
 from parkzero.pathway.optimise import Portfolio
 
@@ -229,15 +228,7 @@ def load_pollutant_factors(path: str | Path | None = None) -> PollutantFactors:
         field, a code that does not end with its unit), each issue naming the file, the factor code and the field;
         nothing is returned then.
     """
-    if path is None:
-        where = "pollutant_factors.toml"
-        text = resources.files("parkzero.pathway").joinpath("data", where).read_text(encoding="utf-8")
-    else:
-        where, text = str(path), Path(path).read_text(encoding="utf-8")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(f"{where}: not valid TOML ({exc})") from None
+    where, doc = read_toml(path, "pollutant_factors.toml")
     check = _Check(where)
     check.unknown("file", doc, _TOP_FIELDS)
     if doc.get("format") != FORMAT or doc.get("format_version") != FORMAT_VERSION:

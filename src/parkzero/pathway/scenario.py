@@ -36,14 +36,13 @@ Every problem is reported at once, naming the file, the table and the field; not
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from parkzero.errors import Issue, ValidationFailed
 from parkzero.pathway.baseline import Tenant, project_baseline
+from parkzero.pathway.datafile import read_toml
 from parkzero.pathway.measures import Measure, load_measures
 from parkzero.pathway.optimise import PortfolioInput
 from parkzero.pathway.targets import Target
@@ -110,20 +109,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         Not TOML, unknown keys, bad tenants, targets or measures (each named with its field), a target before the
         horizon; nothing is returned then.
     """
-    if path is None:
-        file = "demo_scenario.toml"
-        text = resources.files("parkzero.pathway").joinpath("data", file).read_text(encoding="utf-8")
-        base = None
-    else:
-        file, base = str(path), Path(path).parent
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationFailed(f"{file}: cannot read the scenario ({exc})") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(f"{file}: not valid TOML ({exc})") from None
+    file, doc = read_toml(path, "demo_scenario.toml")
+    base = None if path is None else Path(path).parent
     issues: list[Issue] = []
     head = doc.get("scenario")
     if not isinstance(head, dict):

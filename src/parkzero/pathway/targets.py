@@ -42,14 +42,13 @@ to it.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from parkzero.errors import Issue, ValidationFailed
+from parkzero.pathway.datafile import read_toml
 
 TARGET_KINDS = (
     "absolute_peak",
@@ -207,16 +206,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         returned unless all are right. Past target years are allowed here (Baowu's 2023 peak is history):
         `validate_target` rejects them for planning.
     """
-    if path is None:
-        where = "targets.toml"
-        text = resources.files("parkzero.pathway").joinpath("data", "targets.toml").read_text(encoding="utf-8")
-    else:
-        where = str(path)
-        text = Path(path).read_text(encoding="utf-8")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(f"{where}: not valid TOML ({exc})") from None
+    where, doc = read_toml(path, "targets.toml")
     raw = doc.get("target")
     if not isinstance(raw, list) or not raw:
         raise ValidationFailed(f"{where}: no [[target]] tables found")
