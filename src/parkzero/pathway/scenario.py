@@ -30,11 +30,23 @@ The file is TOML::
     kind = "absolute_peak"
     target_year = 2030
 
+    [[derived]]                        # a measure computed by parkzero.pathway.derive (arguments of the method)
+    method = "electrification"         # or "fuel_switch"
+    code = "steel-induction-reheating"
+    fuel_code = "natural_gas_m3"       # from the tenant's closed inventory
+    fuel_quantity_per_year = 2.4e6
+    cop = 0.95                         # induction heating: useful energy per electricity
+    capex_cny = 4.0e7
+    subject = "steel"
+    earliest_year = 2027               # planning fields set on the result: earliest/latest_year, max_units,
+                                       # exclusive_group
+
 Every problem is reported at once, naming the file, the table and the field; nothing is returned then.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +55,7 @@ from typing import Any
 from parkzero.errors import Issue, ValidationFailed
 from parkzero.pathway.baseline import Tenant, project_baseline
 from parkzero.pathway.datafile import read_toml
-from parkzero.pathway.measures import Measure, load_measures
+from parkzero.pathway.measures import Measure, load_measures, validate_measures
 from parkzero.pathway.optimise import PortfolioInput
 from parkzero.pathway.targets import Target
 
@@ -100,6 +112,41 @@ def _records(doc: dict, name: str, cls: type, file: str, issues: list[Issue]) ->
     return out
 
 
+_DERIVE = {"electrification": "electrification_measure", "fuel_switch": "fuel_switch_measure"}
+_PLANNING = ("earliest_year", "latest_year", "max_units", "exclusive_group")  # set on the derived measure
+
+
+def _derived(rows: list, file: str) -> list[Measure]:
+    """Measures computed by `parkzero.pathway.derive` from the ``[[derived]]`` tables (all problems at once)."""
+    from parkzero.pathway import derive
+
+    issues: list[Issue] = []
+    out = []
+    for row, raw in enumerate(rows, start=1):
+        raw = dict(raw)
+        code = str(raw.get("code", "(no code)"))
+        method = raw.pop("method", None)
+        if method not in _DERIVE:
+            issues.append(Issue(f"method must be one of {', '.join(_DERIVE)}", file=file, row=row,
+                                column=f"derived {code}: method", value=str(method)))  # fmt: skip
+            continue
+        planning = {k: raw.pop(k) for k in _PLANNING if k in raw}
+        try:
+            m = getattr(derive, _DERIVE[method])(**raw)
+        except TypeError as exc:  # a missing or unknown argument
+            reason = str(exc).split("() ")[-1]
+            issues.append(Issue(reason, file=file, row=row, column=f"derived {code}"))
+            continue
+        except ValidationFailed as exc:
+            issues += [Issue(i.reason, file=file, row=row, column=f"derived {i.column}", value=i.value)
+                       for i in exc.issues] or [Issue(exc.detail, file=file, row=row, column=f"derived {code}")]  # fmt: skip
+            continue
+        out.append(dataclasses.replace(m, **planning))
+    if issues:
+        raise ValidationFailed(f"{file}: {len(issues)} problem(s) in the derived measures", issues=issues)
+    return out
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario file (None: the shipped demo park scenario) into a checked `PortfolioInput`.
 
@@ -117,7 +164,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ValidationFailed(f"{file}: no [scenario] table")
     for key in sorted(set(head) - _SCENARIO_KEYS):
         issues.append(Issue("unknown key", file=file, column=f"scenario.{key}"))
-    for key in sorted(set(doc) - {"scenario", "grid_factor_tco2_per_mwh", "tenant", "target"}):
+    for key in sorted(set(doc) - {"scenario", "grid_factor_tco2_per_mwh", "tenant", "target", "derived"}):
         issues.append(Issue("unknown table", file=file, column=key))
     for key in ("name", "park"):
         if not isinstance(head.get(key), str) or not head[key].strip():
@@ -137,6 +184,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ValidationFailed(f"{file}: {len(issues)} problem(s) in the scenario", issues=issues)
     measures_file = head.get("measures")
     measures = load_measures(None if measures_file is None else (base or Path(".")) / measures_file)
+    measures += _derived(doc.get("derived") or [], file)
+    validate_measures(measures)  # a derived code clashing with the library's is named
     baseline = project_baseline(tenants, grid or {}, first_year=int(head.get("first_year", 2025)),
                                 last_year=int(head.get("last_year", 2060)), park_code=head["park"])  # fmt: skip
     inp = PortfolioInput(
