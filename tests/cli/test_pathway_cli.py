@@ -58,6 +58,13 @@ def test_targets_and_the_macc(cli):  # noqa: F811
     assert (
         "building-energy-management" in out.stderr and "baseline" in out.stderr
     )  # share-of-baseline measures are named, not dropped silently
+    air = {r["measure"]: r for r in rows}
+    # forklifts: NOx 200 t diesel x 85.11 kg/t - 800 MWh x 0.1029 = 16.940 t; SO2 0.004 - 0.052 = -0.048 t;
+    # PM 1.197 - 0.012 = 1.185 t weighted 0.95/2.18: APeq = 16.940 - 0.048 + 0.516 = 17.408 t
+    assert air["electric-forklifts"]["apeq_t"] == pytest.approx(17.408, abs=2e-3)
+    assert air["electric-forklifts"]["co_control"] == "both reduced"
+    assert air["eaf-instead-of-bf-bof"]["co_control"] == "not stated"  # no activity given: not taken as zero
+    assert air["ccer-offsets-10kt"]["co_control"] == "carbon only"  # offsets clean no local air
 
 
 def test_optimise_the_shipped_demo_scenario(cli):  # noqa: F811

@@ -97,6 +97,11 @@ def targets_command(
          fmt, title="Targets")  # fmt: skip
 
 
+def _air_stated(m) -> bool:
+    """True where a measure states what its air pollutants follow from (or offsets: none, by definition)."""
+    return bool(m.co_benefits or m.fuel_saved_per_year or m.grid_mwh_saved_per_year or m.is_offset)
+
+
 @pathway_app.command("macc")
 def macc_command(
     year: Annotated[int, typer.Option(help="The year the curve is drawn for.")] = 2030,
@@ -108,8 +113,8 @@ def macc_command(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Marginal abatement cost curve: cost per tCO2e (annualised capex + opex - savings) / annual abatement,
-    cheapest first, with the cumulative abatement."""
-    from parkzero.pathway import measures
+    cheapest first, with the cumulative abatement and the air pollutants each avoids."""
+    from parkzero.pathway import measures, pollution
 
     library = measures.load_measures(file)
     shared = [m for m in library if m.abatement_share]  # their abatement is a share of a subject's baseline
@@ -119,9 +124,18 @@ def macc_command(
         )
     fixed = [m for m in library if not m.abatement_share]
     rows = measures.macc(fixed, discount_rate, year, grid_factor_tco2_per_mwh=grid_factor)
+    factors, by_code = pollution.load_pollutant_factors(), {m.code: m for m in fixed}
+    air = {r.code: pollution.measure_co_control(by_code[r.code], factors, year, discount_rate,
+                                                grid_factor_tco2_per_mwh=grid_factor) for r in rows}  # fmt: skip
     emit([{"measure": r.code, "kind": r.kind, "cost_cny_per_tco2e": round(r.cost_cny_per_tco2e, 1),
            "abatement_tco2e": round(r.abatement_tco2e, 1), "cumulative_tco2e": round(r.cumulative_tco2e, 1),
-           "annual_cost_cny": round(r.annual_cost_cny)} for r in rows], fmt, title=f"MACC {year}")  # fmt: skip
+           "annual_cost_cny": round(r.annual_cost_cny), "apeq_t": round(air[r.code].apeq_t * r.units, 3),
+           "co_control": air[r.code].quadrant if _air_stated(by_code[r.code]) else "not stated"}
+          for r in rows], fmt, title=f"MACC {year}")  # fmt: skip
+    err.print(
+        "apeq_t: air pollutants avoided by all units [t/yr, SO2-equivalent weights of the Environmental"
+        " Protection Tax Law]; co_control: the quadrant of carbon and air (both reduced, carbon only, ...)"
+    )
 
 
 @pathway_app.command("optimise")
