@@ -1179,7 +1179,8 @@ def _recognition(raw: object, row: int, source: str, issues: IssueCollector) -> 
 
 @dataclass
 class RecognitionRegistry:
-    """Recognitions of the parks, held in memory; load/save as JSON (persistence in the store comes later)."""
+    """Recognitions of the parks, held in memory; load/save as JSON. The store keeps them per park in
+    `parkzero.pathway.records` (which checks each one here)."""
 
     recognitions: list[Recognition] = field(default_factory=list)
 
