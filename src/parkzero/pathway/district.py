@@ -188,7 +188,8 @@ def _year_pollutants(store: Store, park_code: str, f: YearFigures, factors) -> t
     not_counted = missing + sorted(set(activity) - set(known))
     not_covered = sorted({f"{p} of {a}" for p, acts in out.not_covered.items() for a in acts})
     return {"year": f.year, **{f"{p}_t": round(t, 6) for p, t in out.tonnes.items()}, "apeq_t": round(out.apeq_t, 6),
-            "not_counted": not_counted, "not_covered": not_covered, "activity": known}, out.apeq_t  # fmt: skip
+            "not_counted": not_counted, "not_covered": not_covered,
+            "activity": {k: round(v, 3) for k, v in known.items()}}, out.apeq_t  # fmt: skip
 
 
 def _pollutants(store: Store, park_code: str, history: dict[int, YearFigures]) -> dict:
