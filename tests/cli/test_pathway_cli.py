@@ -89,6 +89,10 @@ def test_optimise_the_shipped_demo_scenario(cli):  # noqa: F811
     #   VFDs       1,200 MWh x 0.1029 kg/MWh                                                   =  0.123 t
     #   building management (a share of the baseline: no activity stated) and offsets          =  0
     assert plan["air_pollutants_avoided_t"]["nox_t"]["2030"] == pytest.approx(16.940 + 1.359 + 0.906 + 0.123, abs=2e-3)
+    # the plan's co-control against the baseline's air (its tenants' gas and diesel and the grid power they draw)
+    cc = plan["co_control"]["2030"]
+    assert cc["quadrant"] == "both reduced" and 0 < cc["apeq_reduction_t"] < cc["apeq_before_t"]
+    assert "Els = " in cc["explanation"] and cc["elasticity"] > 1  # air falls faster than carbon here
 
 
 def test_bad_scenarios_name_the_item(cli, tmp_path):  # noqa: F811

@@ -140,6 +140,18 @@ def test_baseline_projection_growth_grid_factor_and_new_tenant():
         project_baseline([dataclasses.replace(tenants[0], activity=-1.0)], {2025: 0.5})
 
 
+def test_baseline_fuel_follows_activity_and_intensity():
+    t = Tenant(code="a", activity=100.0, growth_pct_per_year=10.0, direct_tco2e_per_unit=1.0,
+               fuel_per_unit={"natural_gas_m3": 500.0}, intensity_change_pct_per_year=-10.0)  # fmt: skip
+    b = project_baseline([t], {2025: 0.5}, first_year=2025, last_year=2027)
+    # 100 t x 500 Nm3/t = 50,000; 2026: 110 t x 500 x 0.9 = 49,500; 2027: 121 x 500 x 0.81 = 49,005 Nm3
+    assert b.fuel["a"]["natural_gas_m3"] == pytest.approx([50_000.0, 49_500.0, 49_005.0])
+    assert b.emissions_tco2e["a"] == pytest.approx([100.0, 99.0, 98.01])  # the fuel does not change the emissions
+    with pytest.raises(ValidationFailed) as e:
+        project_baseline([dataclasses.replace(t, fuel_per_unit={"natural_gas_m3": -1.0})], {2025: 0.5})
+    assert [i.column for i in e.value.issues] == ["a: fuel_per_unit"]
+
+
 # -- measures and MACC -------------------------------------------------------------------------------
 def test_macc_three_measures_by_hand():
     a = measure("a", capex_cny=1_000_000.0, opex_cny_per_year=20_000.0, abatement_tco2e_per_year=1_000.0)

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from parkzero.errors import ValidationFailed
-from parkzero.pathway.baseline import Baseline
+from parkzero.pathway.baseline import Baseline, Tenant, project_baseline
 from parkzero.pathway.measures import CO_BENEFIT_KEYS, Measure, load_measures
 from parkzero.pathway.optimise import PortfolioInput, optimise_portfolio
 from parkzero.pathway.pollution import (
+    baseline_pollutants,
     co_control,
     load_pollutant_factors,
     measure_co_benefits,
@@ -230,6 +231,23 @@ def test_scenario_co_control_in_a_year(factors):
     assert c.quadrant == "both reduced" and c.voc_reduction_t == pytest.approx(0.1)
     with pytest.raises(ValidationFailed, match="year"):
         scenario_co_control(p, s, base, 2070)
+
+
+def test_baseline_pollutants_from_tenant_fuel_and_grid(factors):
+    works = Tenant(code="works", activity=1_000.0, direct_tco2e_per_unit=0.2, electricity_mwh_per_unit=2.0,
+                   fuel_per_unit={"gas_m3": 100.0})  # fmt: skip
+    b = project_baseline([works], {2025: 0.5}, first_year=2025, last_year=2030)
+    r = baseline_pollutants(b, factors, 2030)
+    # gas 1,000 t x 100 m3/t = 100,000 m3 x 0.0016 kg = 0.16 t NOx; grid 2,000 MWh x 0.2 kg = 0.4 t NOx
+    assert r.tonnes["nox"] == pytest.approx(0.16 + 0.4)
+    # SO2: gas 100,000 x 0.002 kg/% x 0.5 % = 0.1 t; grid 2,000 x 0.1 kg = 0.2 t
+    assert r.tonnes["so2"] == pytest.approx(0.1 + 0.2)
+    with pytest.raises(ValidationFailed, match="year"):
+        baseline_pollutants(b, factors, 2031)
+    odd = project_baseline([dataclasses.replace(works, fuel_per_unit={"peat_t": 1.0})], {2025: 0.5})
+    with pytest.raises(ValidationFailed) as e:
+        baseline_pollutants(odd, factors, 2025)
+    assert [i.column for i in e.value.issues] == ["peat_t"]  # named, never dropped
 
 
 # -- co-control -------------------------------------------------------------------------------------------------

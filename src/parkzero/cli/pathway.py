@@ -154,13 +154,20 @@ def optimise_command(
 
     s = load_scenario(scenario)
     p = optimise.optimise_portfolio(s.portfolio_input, time_limit_s=time_limit)
-    air = pollution.scenario_co_benefits(p, s.measures, pollution.load_pollutant_factors(),
-                                         renew=s.portfolio_input.renew_at_end_of_life)  # fmt: skip
+    factors = pollution.load_pollutant_factors()
+    air = pollution.scenario_co_benefits(p, s.measures, factors, renew=s.portfolio_input.renew_at_end_of_life)
     years = [int(y) for y in air.years]
+    shown = sorted({min(2030, years[-1]), years[-1]})
+    base = s.portfolio_input.baseline
+    control = {y: pollution.scenario_co_control(p, air, pollution.baseline_pollutants(base, factors, y), y)
+               for y in shown}  # fmt: skip
     if fmt == Format.json:  # the whole plan, series included
         co = {k: dict(zip(years, v.round(6).tolist(), strict=True)) for k, v in air.avoided_t.items()}
         co["apeq_t"] = dict(zip(years, air.apeq_t.round(6).tolist(), strict=True))
-        emit([{"scenario": s.name, "park": s.park, **p.as_dict(), "air_pollutants_avoided_t": co}], fmt)
+        cc = {y: {"quadrant": c.quadrant, "elasticity": c.elasticity, "apeq_before_t": c.apeq_before_t,
+                  "apeq_reduction_t": c.apeq_reduction_t, "explanation": c.explanation} for y, c in control.items()}  # fmt: skip
+        emit([{"scenario": s.name, "park": s.park, **p.as_dict(), "air_pollutants_avoided_t": co,
+               "co_control": cc}], fmt)  # fmt: skip
         return
     emit([{"measure": b.code, "kind": b.kind, "subject": b.subject or s.park, "year": b.year, "units": b.units,
            "capex_cny": round(b.capex_cny), "cost_cny_per_tco2e": round(b.levelised_cost_cny_per_tco2e, 1)}
@@ -171,10 +178,13 @@ def optimise_command(
         f" (to {first}); peak {p.peak_year}; neutral from {p.neutral_year or 'never'}; {last}: residual"
         f" {p.residual_tco2e:,.0f} tCO2e gross, gap to neutrality {p.gap_to_neutrality_tco2e:,.0f} tCO2e"
     )
-    for y in sorted({min(2030, years[-1]), years[-1]}):
+    for y in shown:
         i = years.index(y)
         err.print(f"{y}: air pollutants avoided " + ", ".join(f"{k.removesuffix('_t')} {v[i]:,.2f} t"
                   for k, v in air.avoided_t.items()) + f" (APeq {air.apeq_t[i]:,.2f} t, SO2-normalised)")  # fmt: skip
+        err.print(f"{y}: co-control {control[y].explanation}", markup=False)
+    if not base.fuel:
+        err.print("the tenants state no fuel (fuel_per_unit): the baseline's air pollutants count grid power only")
     for t in p.targets:
         state = "not modelled" if not t.modelled else ("met" if t.met else f"short {t.shortfall_tco2e:,.0f} tCO2e")
         err.print(f"target {t.code}: {state}{f' ({t.note})' if t.note else ''}")

@@ -44,8 +44,13 @@ class Tenant:
     electricity_mwh_per_unit : float
         Grid electricity per unit of activity in the first year [MWh/unit], turned into emissions by the grid
         factor of each year.
+    fuel_per_unit : mapping of str to float
+        Fuel burnt per unit of activity in the first year, by pollutant activity code whose name carries its unit
+        (``{"natural_gas_m3": 6.7}``: Nm3 per t) [unit/unit]: what the direct emissions burn, for the air
+        pollutants of the baseline (`parkzero.pathway.pollution.baseline_pollutants`); it does not change the
+        emissions, which `direct_tco2e_per_unit` gives.
     intensity_change_pct_per_year : float
-        Autonomous change of both intensities [%/yr] (negative: the tenant becomes more efficient without any
+        Autonomous change of the intensities [%/yr] (negative: the tenant becomes more efficient without any
         measure of the pathway).
     start_year : int or None
         First year of a planned new tenant (no activity before it); None for a tenant there from the start.
@@ -57,6 +62,7 @@ class Tenant:
     growth_pct_per_year: float | Mapping[int, float] = 0.0
     direct_tco2e_per_unit: float = 0.0
     electricity_mwh_per_unit: float = 0.0
+    fuel_per_unit: Mapping[str, float] = field(default_factory=dict)
     intensity_change_pct_per_year: float = 0.0
     start_year: int | None = None
 
@@ -82,6 +88,8 @@ class Baseline:
         Grid emission factor per year [tCO2/MWh], for measures that save grid electricity.
     electricity_mwh : dict of str to numpy.ndarray
         Grid electricity per subject and year [MWh/yr]; may be empty.
+    fuel : dict of str to dict of str to numpy.ndarray
+        Fuel burnt per subject, activity code and year [unit/yr] (from `Tenant.fuel_per_unit`); may be empty.
     park_code : str
         Code standing for the park as a whole in targets.
     park_activity : numpy.ndarray or None
@@ -97,6 +105,7 @@ class Baseline:
     electricity_mwh: dict[str, np.ndarray] = field(default_factory=dict)
     park_code: str = "park"
     park_activity: np.ndarray | None = None
+    fuel: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         years = np.asarray(self.years, dtype=int)
@@ -214,6 +223,11 @@ def project_baseline(
             value = getattr(t, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 issues.append(Issue("must be a finite number >= 0", column=f"{code}: {name}", value=str(value)))
+        fuels = t.fuel_per_unit if isinstance(t.fuel_per_unit, Mapping) else {"": t.fuel_per_unit}
+        for fuel, value in fuels.items():
+            if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+                issues.append(Issue("must map activity codes to numbers >= 0", column=f"{code}: fuel_per_unit",
+                                    value=f"{fuel} = {value}"))  # fmt: skip
         rates = t.growth_pct_per_year if isinstance(t.growth_pct_per_year, Mapping) else {0: t.growth_pct_per_year}
         for rate in [*rates.values(), t.intensity_change_pct_per_year]:
             if not math.isfinite(float(rate)) or float(rate) <= -100:
@@ -224,7 +238,7 @@ def project_baseline(
         raise ValidationFailed("baseline rejected", issues=issues)
 
     factor = trajectory(grid_factor_tco2_per_mwh, years)
-    emissions, activity, units, electricity = {}, {}, {}, {}
+    emissions, activity, units, electricity, fuel = {}, {}, {}, {}, {}
     for t in tenants:
         y0 = first_year if t.start_year is None else t.start_year
         growth = step_series(t.growth_pct_per_year, years)
@@ -234,8 +248,10 @@ def project_baseline(
         mwh = act * scale * t.electricity_mwh_per_unit
         emissions[t.code] = act * scale * t.direct_tco2e_per_unit + mwh * factor
         activity[t.code], units[t.code], electricity[t.code] = act, t.activity_unit, mwh
+        if t.fuel_per_unit:
+            fuel[t.code] = {f: act * scale * float(q) for f, q in t.fuel_per_unit.items()}
     park = None if park_activity is None else trajectory(park_activity, years)
-    return Baseline(years, emissions, activity, units, factor, electricity, park_code, park)
+    return Baseline(years, emissions, activity, units, factor, electricity, park_code, park, fuel)
 
 
 def step_series(rate: float | Mapping[int, float], years: np.ndarray) -> np.ndarray:

@@ -453,6 +453,30 @@ def co_control(
     return CoControl(*numbers, elasticity, quadrant, text, voc_reduction_t)
 
 
+def baseline_pollutants(baseline: Baseline, factors: PollutantFactors, year: int) -> PollutantResult:
+    """Air pollutants of the baseline in `year` [t]: the fuel its tenants burn (`Tenant.fuel_per_unit`) and the
+    grid electricity they draw (``grid_mwh``). A tenant that states no fuel contributes its electricity only: the
+    result is then a lower bound (its emissions say nothing about what was burnt).
+
+    Raises
+    ------
+    ValidationFailed
+        `year` outside the baseline, or a fuel code without a pollutant factor (named).
+    """
+    try:
+        i = baseline.index(year)
+    except ValueError as exc:
+        raise _rejected("baseline pollutants rejected", [Issue(str(exc), column="year", value=str(year))]) from None
+    activity: dict[str, float] = {}
+    for fuels in baseline.fuel.values():
+        for code, series in fuels.items():
+            activity[code] = activity.get(code, 0.0) + float(series[i])
+    grid = sum(float(v[i]) for v in baseline.electricity_mwh.values())
+    if grid:
+        activity["grid_mwh"] = activity.get("grid_mwh", 0.0) + grid
+    return pollutants_from_activity(activity, factors)
+
+
 def scenario_co_control(
     portfolio: Portfolio, benefits: ScenarioCoBenefits, baseline: PollutantResult, year: int
 ) -> CoControl:
@@ -557,6 +581,7 @@ __all__ = [
     "PollutantLine",
     "PollutantResult",
     "ScenarioCoBenefits",
+    "baseline_pollutants",
     "co_control",
     "inventory_activity",
     "load_pollutant_factors",
