@@ -121,3 +121,9 @@ def test_pass_fail_unverified_thresholds_and_pollutants(login, parks, monkeypatc
     # 0.0123 t SO2 etc. to 3 decimals
     assert cell(got["p1"], "pollutants") == "SO2 0.012; NOx 0.457; PM 0.009; VOCs 0.031; APeq 0.509 (2024)"
     assert cell(got["p2"], "pollutants") == "–"  # none computed: a dash, never a zero
+
+
+def test_the_district_is_in_the_menu_of_park_roles_only(login, parks):
+    assert 'href="/district"' in login("regulator-user").get("/district", params={"lang": "en"}).text
+    tenant = login("steel-user").get("/carbon", params={"lang": "en"})
+    assert tenant.status_code == 200 and 'href="/district"' not in tenant.text
