@@ -130,3 +130,10 @@ def test_progress_district_and_recognitions_on_a_store(cli, tmp_path):  # noqa: 
     assert rows == [{"park": "p1", "latest_year": None, "total_tco2e": None, "energy_tce": None,
                      "tco2e_per_10k_cny": None, "core_910_tco2_per_tce": None, "core_910_passed": None,
                      "targets_off_track": 0, "recognitions": 1}]  # fmt: skip
+
+
+def test_macc_takes_the_latest_shipped_grid_factor_and_says_so(cli):  # noqa: F811
+    out = cli("pathway", "macc", "--year", "2030", "--format", "json")
+    assert "electricity.cn.east_china of 2023" in out.stderr and "0.55 tCO2/MWh" in out.stderr
+    pv = next(r for r in json.loads(out.stdout) if r["measure"] == "rooftop-pv-1mwp")
+    assert pv["abatement_tco2e"] == pytest.approx(8 * 1_100 * 0.55)  # 8 blocks x 1,100 MWh x 0.55 t/MWh = 4,840 t

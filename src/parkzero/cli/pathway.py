@@ -97,6 +97,21 @@ def targets_command(
          fmt, title="Targets")  # fmt: skip
 
 
+GRID_FACTOR_ID = "electricity.cn.east_china"  # the park's regional grid (Shanghai is in East China)
+
+
+def _latest_grid_factor(year: int) -> float:
+    """The shipped East China grid factor of `year`, or the latest one before it [tCO2/MWh], said on stderr."""
+    from parkzero.factors.library import shipped_sets
+
+    rows = [f for s in shipped_sets() for f in s.rows if f.factor_id == GRID_FACTOR_ID and f.year_from is not None]
+    earlier = [f for f in rows if f.year_from <= year] or rows
+    f = max(earlier, key=lambda f: f.year_from or 0)
+    err.print(f"grid factor {f.value:g} {f.unit}: {GRID_FACTOR_ID} of {f.year_from} ({f.source}); "
+              f"give --grid-factor for {year}'s expected value", markup=False)  # fmt: skip
+    return float(f.value)
+
+
 def _air_stated(m) -> bool:
     """True where a measure states what its air pollutants follow from (or offsets: none, by definition)."""
     return bool(m.co_benefits or m.fuel_saved_per_year or m.grid_mwh_saved_per_year or m.is_offset)
@@ -107,7 +122,8 @@ def macc_command(
     year: Annotated[int, typer.Option(help="The year the curve is drawn for.")] = 2030,
     discount_rate: Annotated[float, typer.Option(help="Real discount rate for the annuities (0.06 = 6 %).")] = 0.06,
     grid_factor: Annotated[
-        float | None, typer.Option(help="Grid factor of that year [tCO2/MWh] for measures that save electricity.")
+        float | None,
+        typer.Option(help="Grid factor of that year [tCO2/MWh] (default: the latest shipped East China factor)."),
     ] = None,
     file: Annotated[Path | None, typer.Option(help="A measures TOML file (default: the shipped library).")] = None,
     fmt: FormatOpt = Format.table,
@@ -117,6 +133,8 @@ def macc_command(
     from parkzero.pathway import measures, pollution
 
     library = measures.load_measures(file)
+    if grid_factor is None:
+        grid_factor = _latest_grid_factor(year)
     shared = [m for m in library if m.abatement_share]  # their abatement is a share of a subject's baseline
     for m in shared:
         err.print(
