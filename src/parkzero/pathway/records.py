@@ -19,9 +19,9 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from parkzero.errors import Conflict, Forbidden, Issue, NotFound, ValidationFailed
+from parkzero.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from parkzero.pathway import evaluations
-from parkzero.pathway.targets import Target, _check
+from parkzero.pathway.targets import Target, validate_target
 from parkzero.registry import repo
 from parkzero.registry.scope import Scope
 from parkzero.store import Store
@@ -92,16 +92,7 @@ def add_target(store: Store, scope: Scope, park_code: str, target: Target, *, to
         The park holds a target of that code already.
     """
     pid, ent_id = _holder_id(store, scope, park_code, target.subject)
-    issues: list[Issue] = []
-    _check(target, issues)
-    year = today_year or datetime.now(UTC).year
-    if not issues and target.target_year < year:
-        issues.append(
-            Issue(f"is in the past ({year} now): a plan needs a future year", column=f"{target.code}: target_year",
-                  value=str(target.target_year))
-        )  # fmt: skip
-    if issues:
-        raise ValidationFailed(f"target {target.code!r} rejected", issues=issues)
+    validate_target(target, today_year or datetime.now(UTC).year)
     with store.db.write_lock, store.db.transaction():
         if store.db.fetchone("SELECT 1 FROM targets WHERE park_id = ? AND code = ?", (pid, target.code)):
             raise Conflict(f"park {park_code!r} has a target {target.code!r} already")
