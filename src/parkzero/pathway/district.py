@@ -45,6 +45,7 @@ class YearFigures:
     output_value_10k_cny: float | None
     tco2e_per_10k_cny: float | None
     tce_per_10k_cny: float | None
+    tco2_per_tce_energy: float | None  # CO2 of energy use per tce, as the inventory's intensities give it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def inventory_history(
             year=year, inventory_id=int(inv["id"]), version=int(inv["version"]), regime=regime, method=method,
             total_tco2e=total, energy_tce=energy, output_value_10k_cny=value,
             tco2e_per_10k_cny=total / value if value else None, tce_per_10k_cny=energy / value if value else None,
+            tco2_per_tce_energy=res["intensities"].get("tco2_per_tce_energy"),
         )  # fmt: skip
     return out
 
@@ -169,11 +171,9 @@ def _core(store: Store, scope: Scope, park_code: str) -> tuple[evaluations.CoreI
     if not core:
         return None, None, f"no closed {CORE_REGIME} inventory of the park"
     f = core[max(core)]
-    inv = inventory.result(store, scope, park_code, f.inventory_id, with_lines=False)
-    per_tce = inv["intensities"].get("tco2_per_tce_energy")
-    if not f.energy_tce or per_tce is None:
+    if not f.energy_tce or f.tco2_per_tce_energy is None:
         return None, f.year, f"{f.year}: no energy use recorded (tce), so no tCO2 per tce"
-    return evaluations.core_indicator_910(per_tce * f.energy_tce, f.energy_tce), f.year, ""
+    return evaluations.core_indicator_910(f.tco2_per_tce_energy * f.energy_tce, f.energy_tce), f.year, ""
 
 
 def _year_pollutants(store: Store, park_code: str, f: YearFigures, factors) -> tuple[dict, float]:
@@ -217,8 +217,9 @@ def park_summary(store: Store, scope: Scope, park_code: str, *, regime: str = "g
     park = repo.get_park(store, scope, park_code)
     history = inventory_history(store, scope, park_code, regime=regime)
     core, core_year, core_reason = _core(store, scope, park_code)
-    park_targets = [s for s in target_standings(store, scope, park_code, regime=regime)
-                    if s.target.subject == park_code]  # fmt: skip
+    # the park's own targets, judged on the history above (a tenant's are judged on the tenant's inventories)
+    park_targets = [standing(t, history) for t in records.list_targets(store, scope, park_code)
+                    if t.subject == park_code]  # fmt: skip
     held: dict[str, int] = {}
     for r in records.list_recognitions(store, scope, park_code):
         held[r["kind"]] = held.get(r["kind"], 0) + 1
