@@ -46,6 +46,13 @@ FUEL_FACTOR_IDS = {
     "coke_t": "fuel.coke",
 }
 _ACTIVITY_UNIT = {"m3": "Nm3", "t": "t"}  # natural gas is billed in standard m3, the unit of its NCV
+
+
+def activity_unit(fuel_code: str) -> str:
+    """The ledger's canonical unit of a fuel code's quantity (``natural_gas_m3`` -> ``Nm3``, ``coal_t`` -> ``t``)."""
+    return _ACTIVITY_UNIT[fuel_code.rsplit("_", 1)[1]]
+
+
 DAYS_PER_YEAR = 365.0
 _GJ_PER_MWH = 3.6
 
@@ -122,7 +129,7 @@ def _fuel(
             _bad(issues, code, fld, f"factor {fid} {parameter}: " + (many if match else "not in the library"))
             return None
         found.append(match[0])
-    return _ACTIVITY_UNIT[fuel_code.rsplit("_", 1)[1]], (found[0], found[1], found[2])
+    return activity_unit(fuel_code), (found[0], found[1], found[2])
 
 
 def _gj_per_unit(ncv: Factor, unit: str) -> float:
@@ -575,6 +582,7 @@ def fuel_switch_measure(
 
 __all__ = [
     "FUEL_FACTOR_IDS",
+    "activity_unit",
     "efficiency_measure",
     "electrification_measure",
     "fuel_switch_measure",

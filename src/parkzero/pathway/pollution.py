@@ -538,9 +538,6 @@ def measure_co_control(
 
 
 # -- the ledger's activity -------------------------------------------------------------------------------------
-_UNIT_OF_CODE = {"m3": "Nm3", "t": "t"}  # the unit a code ends with -> the inventory line's canonical unit
-
-
 def inventory_activity(lines: Sequence[Mapping], scope2_method: str) -> tuple[dict[str, float], list[str]]:
     """The activity of an inventory's lines as pollutant activity codes, and what has no code (by category).
 
@@ -549,7 +546,7 @@ def inventory_activity(lines: Sequence[Mapping], scope2_method: str) -> tuple[di
     Scope 2 electricity lines of `scope2_method` [kWh / 1000 = MWh]. Process, fugitive, heat, steam and Scope 3
     lines have no factor here: their categories are returned, never their sources (a tenant's).
     """
-    from parkzero.pathway.derive import FUEL_FACTOR_IDS
+    from parkzero.pathway.derive import FUEL_FACTOR_IDS, activity_unit
 
     by_factor = {fid: code for code, fid in FUEL_FACTOR_IDS.items()}
     activity: dict[str, float] = {}
@@ -563,7 +560,7 @@ def inventory_activity(lines: Sequence[Mapping], scope2_method: str) -> tuple[di
             continue
         ids = [f.get("factor_id") for f in (ln.get("trace") or {}).get("factors", [])]
         code = next((by_factor[i] for i in ids if i in by_factor), None)
-        if ln["scope"] == 1 and code and ln["activity_unit"] == _UNIT_OF_CODE[code.rsplit("_", 1)[1]]:
+        if ln["scope"] == 1 and code and ln["activity_unit"] == activity_unit(code):
             activity[code] = activity.get(code, 0.0) + float(ln["activity_amount"])
         else:
             missing.add(f"scope {ln['scope']} {ln['category']}")
