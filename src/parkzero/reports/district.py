@@ -22,6 +22,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from parkzero.errors import ValidationFailed
+from parkzero.reports.tables import add_sheet, fmt
 
 LANGS = ("en", "zh")
 TARGET_STATUSES = ("met", "on track", "off track", "missed", "not judged")
@@ -221,16 +222,6 @@ def core_result(row: dict, lang: str = "en") -> str:
     return label("pass" if row["passed"] else "fail", lang)
 
 
-def _fmt(value, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float):
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
 def _history(summary: dict) -> list[tuple[int, float]]:
     """(year, tCO2e) of the park's closed years in order (years may be strings after a JSON round trip)."""
     return sorted((int(y), v) for y, v in (summary.get("history_tco2e") or {}).items())
@@ -267,7 +258,7 @@ def district_html(summaries: list[dict], lang: str = "en") -> str:
     model = report_model(summaries, lang)
     return _env.get_template("district.html").render(
         m=model,
-        fmt=_fmt,
+        fmt=fmt,
         zh=lang == "zh",
         L=lambda key, **v: label(key, lang, **v),
         result=lambda row: core_result(row, lang),
@@ -293,32 +284,17 @@ def district_xlsx(summaries: list[dict], lang: str = "en") -> bytes:
     Figures are the summaries' own floats, unrounded (a display format only); headers carry their units.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     _check(lang)
     rows = [comparison_row(s) for s in summaries]
     kinds = sorted({k for r in rows for k in r["recognitions"]})
     wb = Workbook()
-    bold = Font(bold=True)
 
     def L(key: str, **values: str) -> str:  # noqa: N802 - the template's name for the labels
         return label(key, lang, **values)
 
     def sheet(title: str, header: list[str], body: list[list], first: bool = False) -> None:
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = title
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font = bold
-        for line in body:
-            ws.append(line)
-        for line in ws.iter_rows(min_row=2):
-            for cell in line:
-                if isinstance(cell.value, float):
-                    cell.number_format = "#,##0.000"
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = min(60, max(12, *(len(str(c.value or "")) for c in col)))
-        ws.freeze_panes = "B2"
+        add_sheet(wb, title, header, body, first=first, freeze="B2")
 
     def yes_no(value: bool | None) -> str | None:
         return None if value is None else L("yes" if value else "no")

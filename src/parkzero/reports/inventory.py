@@ -19,6 +19,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from parkzero.errors import ValidationFailed
+from parkzero.reports.tables import add_sheet, fmt
 
 LAYOUTS = ("ghg", "cn")
 LANGS = ("en", "zh")
@@ -176,7 +177,7 @@ def _activity(lines: list[dict], lang: str) -> list[dict]:
 
 def inventory_html(result: dict, layout: str = "ghg", lang: str = "en") -> str:
     model = report_model(result, layout, lang)
-    return _env.get_template(f"inventory_{layout}.html").render(m=model, fmt=_fmt, zh=lang == "zh")
+    return _env.get_template(f"inventory_{layout}.html").render(m=model, fmt=fmt, zh=lang == "zh")
 
 
 def inventory_pdf(result: dict, layout: str = "ghg", lang: str = "en") -> bytes:
@@ -186,40 +187,16 @@ def inventory_pdf(result: dict, layout: str = "ghg", lang: str = "en") -> bytes:
     return HTML(string=inventory_html(result, layout, lang)).write_pdf()
 
 
-def _fmt(value, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int | float):
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
 def inventory_xlsx(result: dict, layout: str = "ghg", lang: str | None = None) -> bytes:
     """The report as an Excel workbook: Summary, Scope 1, Scope 2, Scope 3, By month, Lines, Factors."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     lang = lang or ("zh" if layout == "cn" else "en")
     m = report_model(result, layout, lang)
     wb = Workbook()
-    bold = Font(bold=True)
-    num = "#,##0.000"
 
     def sheet(title: str, header: list[str], body: list[list], first: bool = False):
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = title
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font = bold
-        for row in body:
-            ws.append(row)
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, float):
-                    cell.number_format = num
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = min(60, max(12, *(len(str(c.value or "")) for c in col)))
-        return ws
+        return add_sheet(wb, title, header, body, first=first)
 
     meth = [f"{x}-based (tCO2e)" for x in m["methods"]]
     t = m["totals"]
