@@ -145,31 +145,32 @@ def _check(lang: str) -> None:
         raise ValidationFailed(f"report language must be one of {', '.join(LANGS)}, not {lang!r}")
 
 
+def _name(table: dict[str, tuple[str, str]], key, lang: str):
+    """`key`'s (English, Chinese) name in `table` for `lang`; the key itself when the table has none."""
+    names = table.get(key or "")
+    return key if names is None else names[lang == "zh"]
+
+
 def label(key: str, lang: str = "en", **values: str) -> str:
     """The report's label of `key` in `lang` (the key itself when unknown)."""
-    names = LABELS.get(key)
-    text = key if names is None else names[lang == "zh"]
+    text = _name(LABELS, key, lang)
     return text.format(**values) if values else text
 
 
 def recognition_name(kind: str, lang: str = "en") -> str:
-    names = RECOGNITION_NAMES.get(kind)
-    return kind if names is None else names[lang == "zh"]
+    return _name(RECOGNITION_NAMES, kind, lang)
 
 
 def target_kind_name(kind: str, lang: str = "en") -> str:
-    names = TARGET_KIND_NAMES.get(kind)
-    return kind if names is None else names[lang == "zh"]
+    return _name(TARGET_KIND_NAMES, kind, lang)
 
 
 def pollutant_name(key: str, lang: str = "en") -> str:
-    names = POLLUTANT_NAMES.get(key)
-    return key if names is None else names[lang == "zh"]
+    return _name(POLLUTANT_NAMES, key, lang)
 
 
 def quadrant_name(quadrant: str | None, lang: str = "en") -> str | None:
-    names = QUADRANT_NAMES.get(quadrant or "")
-    return quadrant if names is None else names[lang == "zh"]
+    return _name(QUADRANT_NAMES, quadrant, lang)
 
 
 def comparison_row(summary: dict) -> dict:
