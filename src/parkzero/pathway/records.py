@@ -124,18 +124,21 @@ def delete_target(store: Store, scope: Scope, park_code: str, code: str) -> None
 
 
 # -- recognitions ----------------------------------------------------------------------------------------
-def _recognition(row: dict, park_code: str, codes: dict[int, str]) -> dict:
+def _recognition(row: dict, park_code: str, codes: dict[int, str]) -> evaluations.Recognition:
     holder = park_code if row["enterprise_id"] is None else codes[int(row["enterprise_id"])]
-    rec = evaluations.Recognition(
+    return evaluations.Recognition(
         park=park_code, holder=holder, kind=row["kind"], level=row["level"], year=int(row["year"]),
         issuer=row["issuer"], evidence=tuple(json.loads(row["evidence"])), list_name=row["list_name"],
         product=row["product"], notes=row["notes"],
     )  # fmt: skip
-    return {"id": int(row["id"]), **asdict(rec), "evidence": list(rec.evidence)}
 
 
-def list_recognitions(store: Store, scope: Scope, park_code: str) -> list[dict]:
-    """The park's recognitions the caller may see, oldest list first."""
+def _as_dict(recognition_id: int, rec: evaluations.Recognition) -> dict:
+    return {"id": int(recognition_id), **asdict(rec), "evidence": list(rec.evidence)}
+
+
+def _held(store: Store, scope: Scope, park_code: str) -> list[tuple[int, evaluations.Recognition]]:
+    """(id, recognition) of the park's recognitions the caller may see, oldest list first."""
     pid = repo.park_id(store, scope, park_code)
     where, params = _visible(scope)
     rows = store.db.fetchdicts(
@@ -143,7 +146,12 @@ def list_recognitions(store: Store, scope: Scope, park_code: str) -> list[dict]:
         [pid, *params],
     )
     codes = _codes(store, pid)
-    return [_recognition(r, park_code, codes) for r in rows]
+    return [(int(r["id"]), _recognition(r, park_code, codes)) for r in rows]
+
+
+def list_recognitions(store: Store, scope: Scope, park_code: str) -> list[dict]:
+    """The park's recognitions the caller may see, oldest list first."""
+    return [_as_dict(i, rec) for i, rec in _held(store, scope, park_code)]
 
 
 def add_recognition(store: Store, scope: Scope, park_code: str, fields: dict) -> dict:
@@ -158,9 +166,7 @@ def add_recognition(store: Store, scope: Scope, park_code: str, fields: dict) ->
     raw = {"park": park_code, **fields}
     if raw["park"] != park_code:
         raise ValidationFailed(f"the recognition names park {raw['park']!r}, not {park_code!r}")
-    registry = evaluations.RecognitionRegistry()
-    for held in list_recognitions(store, Scope.system(), park_code):
-        registry.recognitions.append(evaluations.Recognition(**{**_fields(held), "evidence": tuple(held["evidence"])}))
+    registry = evaluations.RecognitionRegistry([rec for _, rec in _held(store, Scope.system(), park_code)])
     rec = registry.add(raw)  # checks every field and refuses a duplicate
     pid, ent_id = _holder_id(store, scope, park_code, rec.holder)
     with store.db.write_lock, store.db.transaction():
@@ -175,11 +181,7 @@ def add_recognition(store: Store, scope: Scope, park_code: str, fields: dict) ->
         )[0]  # type: ignore[index]
         store.audit(scope.actor, "create", "recognitions", int(new_id), after={**asdict(rec)}, park_id=pid,
                     enterprise_id=ent_id)  # fmt: skip
-    return {"id": int(new_id), **asdict(rec), "evidence": list(rec.evidence)}
-
-
-def _fields(held: dict) -> dict:
-    return {k: v for k, v in held.items() if k != "id"}
+    return _as_dict(new_id, rec)
 
 
 def import_recognitions(store: Store, scope: Scope, park_code: str, text: str, source: str) -> list[dict]:
