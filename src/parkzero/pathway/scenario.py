@@ -102,9 +102,9 @@ def _records(doc: dict, name: str, cls: type, file: str, issues: list[Issue]) ->
             issues.append(Issue(f"unknown field(s) {', '.join(unknown)}", file=file, row=row, column=f"{name} {code}"))
             continue
         raw = dict(raw)
-        for key in ("growth_pct_per_year",):
-            if isinstance(raw.get(key), dict):
-                raw[key] = _years(raw[key], f"{name} {code}: {key}", issues, file) or {}
+        if isinstance(raw.get("growth_pct_per_year"), dict):  # year keys are strings in TOML
+            raw["growth_pct_per_year"] = _years(raw["growth_pct_per_year"], f"{name} {code}: growth_pct_per_year",
+                                                issues, file) or {}  # fmt: skip
         try:
             out.append(cls(**raw))
         except TypeError as exc:  # a required field missing
